@@ -1,0 +1,491 @@
+"""What every agentgen runtime shares: agents, mailboxes, routing, state.
+
+A transport (in-process, gRPC) subclasses :class:`BaseRuntime` and decides
+where published messages and RPCs go; the base owns the agents of this
+process and delivers to them: one mailbox per agent (one message at a time,
+in arrival order), local subscription matching, idle tracking and state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import signal
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from .agent import Agent
+from .context import MessageContext
+from .errors import RemoteError, RpcTimeoutError, UndeliverableError
+from .ids import AgentId, TopicId
+from .mailbox import Envelope, Mailbox
+from .protocol import AgentFactory
+from .serialization import MessageSerializer, SerializerRegistry, SerializerTable
+from .subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
+from .topics import default_topic_for
+
+__all__ = ["DEFAULT_MAILBOX_CAPACITY", "DEFAULT_RPC_TIMEOUT", "BaseRuntime"]
+
+logger = logging.getLogger("agentgen.runtime")
+
+DEFAULT_RPC_TIMEOUT = 30.0
+"""Seconds an RPC waits for its reply unless told otherwise."""
+DEFAULT_MAILBOX_CAPACITY = 10_000
+"""Messages queued per agent before publishers wait (back-pressure)."""
+
+A = TypeVar("A", bound=Agent)
+
+
+class BaseRuntime:
+    """Agents, subscriptions, serializers and lifecycle shared by runtimes."""
+
+    def __init__(
+        self,
+        *,
+        rpc_timeout: float = DEFAULT_RPC_TIMEOUT,
+        mailbox_capacity: int = DEFAULT_MAILBOX_CAPACITY,
+    ) -> None:
+        if rpc_timeout <= 0:
+            raise ValueError("rpc_timeout must be positive")
+        if mailbox_capacity < 1:
+            raise ValueError("mailbox_capacity must be at least 1")
+        self.rpc_timeout = rpc_timeout
+        self.mailbox_capacity = mailbox_capacity
+        self.serializers = SerializerRegistry()
+        self._factories: dict[str, AgentFactory] = {}
+        self._agents: dict[AgentId, Agent] = {}
+        self._mailboxes: dict[AgentId, Mailbox] = {}
+        self._creating: dict[AgentId, asyncio.Future[Agent]] = {}
+        self._subscriptions: dict[str, Subscription] = {}
+        self._recipients_cache: dict[TopicId, tuple[AgentId, ...]] = {}
+        self._unrouted_topics: set[str] = set()
+        self._outstanding = 0
+        self._idle: asyncio.Event | None = None
+        self._stop_requested: asyncio.Event | None = None
+        self._running = False
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        """Whether :meth:`start` was called and :meth:`stop` was not."""
+        return self._running
+
+    async def start(self) -> None:
+        """Start processing messages."""
+        if self._running:
+            raise RuntimeError(f"{type(self).__name__} is already running")
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stop_requested = asyncio.Event()
+        await self._on_start()
+        self._running = True
+
+    async def stop(self) -> None:
+        """Stop: cancel queued work, fail pending RPCs, close every agent."""
+        if not self._running:
+            return
+        self._running = False
+        mailboxes = list(self._mailboxes.values())
+        self._mailboxes.clear()
+        for mailbox in mailboxes:
+            await mailbox.close()
+            for envelope in mailbox.drain():
+                self._fail_envelope(envelope, "the runtime stopped")
+        await self._on_stop()
+        agents = list(self._agents.values())
+        self._agents.clear()
+        for agent in agents:
+            try:
+                await agent.close()
+            except Exception:
+                logger.exception("agent %s failed to close", agent.id)
+        if self._idle is not None:
+            self._idle.set()
+
+    async def stop_when_idle(self) -> None:
+        """Wait until no message is queued or being handled here, then stop."""
+        self._require_running()
+        assert self._idle is not None
+        await self._idle.wait()
+        await self.stop()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`stop_when_signal` to stop (e.g. from inside a handler)."""
+        if self._stop_requested is not None:
+            self._stop_requested.set()
+
+    async def stop_when_signal(
+        self, signals: Sequence[int] = (signal.SIGTERM, signal.SIGINT)
+    ) -> None:
+        """Wait for one of ``signals`` (or :meth:`request_stop`), then stop."""
+        self._require_running()
+        assert self._stop_requested is not None
+        loop = asyncio.get_running_loop()
+        stop_requested = self._stop_requested
+        for signum in signals:
+            loop.add_signal_handler(signum, stop_requested.set)
+        try:
+            await stop_requested.wait()
+        finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+        await self.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- transport hooks ---------------------------------------------------
+
+    async def _on_start(self) -> None:
+        """Transport start-up (connect); called by :meth:`start`."""
+
+    async def _on_stop(self) -> None:
+        """Transport shut-down; called by :meth:`stop` after mailboxes close."""
+
+    async def _remote_register_type(self, agent_type: str) -> None:
+        """Tell the transport this process hosts ``agent_type``."""
+
+    async def _remote_add_subscription(self, subscription: Subscription) -> None:
+        """Tell the transport about a new subscription."""
+
+    async def _remote_remove_subscription(self, subscription_id: str) -> None:
+        """Tell the transport a subscription is gone."""
+
+    # -- registration ------------------------------------------------------
+
+    @property
+    def agent_types(self) -> tuple[str, ...]:
+        """The agent types registered in this runtime."""
+        return tuple(self._factories)
+
+    async def register_factory(self, agent_type: str, factory: AgentFactory) -> str:
+        """Register ``agent_type``; ``factory`` makes one agent per id."""
+        AgentId(agent_type)  # validates the type
+        if agent_type in self._factories:
+            raise ValueError(f"agent type {agent_type!r} is already registered")
+        self._factories[agent_type] = factory
+        await self._remote_register_type(agent_type)
+        return agent_type
+
+    async def register_agent_class(
+        self,
+        cls: type[A],
+        factory: Callable[[], A] | None = None,
+        *,
+        agent_type: str | None = None,
+    ) -> str:
+        """Register an agent class with its subscriptions and serializers.
+
+        Adds one TypeSubscription per topic of ``cls.TOPIC_SUBSCRIPTIONS``,
+        one TypePrefixSubscription per prefix of ``cls.PREFIX_SUBSCRIPTIONS``
+        and the direct-message prefix ``"<type>:"`` (as AutoGen does).
+        """
+        resolved_type = agent_type or cls.AGENT_TYPE
+        if not resolved_type:
+            raise ValueError(f"{cls.__name__} has no AGENT_TYPE; pass agent_type=")
+        if factory is None and inspect.isabstract(cls):
+            missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+            raise TypeError(
+                f"{cls.__name__} is abstract (no implementation of {missing}): "
+                "register the subclass that implements its handlers"
+            )
+        await self.register_factory(resolved_type, factory or cls)
+        for topic_type in cls.TOPIC_SUBSCRIPTIONS:
+            await self.add_subscription(TypeSubscription(topic_type, resolved_type))
+        for prefix in (*cls.PREFIX_SUBSCRIPTIONS, f"{resolved_type}:"):
+            await self.add_subscription(TypePrefixSubscription(prefix, resolved_type))
+        for handler in cls.HANDLERS:
+            self.serializers.add_classes(handler.request)
+            if handler.response is not None:
+                self.serializers.add_classes(handler.response)
+        return resolved_type
+
+    # -- subscriptions -----------------------------------------------------
+
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """Every subscription added to this runtime."""
+        return tuple(self._subscriptions.values())
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        """Add a subscription; a duplicate (same id or rule) is refused."""
+        for existing in self._subscriptions.values():
+            if existing.id == subscription.id or existing.same_rule(subscription):
+                raise ValueError(f"subscription already exists: {existing!r}")
+        await self._remote_add_subscription(subscription)
+        self._subscriptions[subscription.id] = subscription
+        self._recipients_cache.clear()
+
+    async def remove_subscription(self, subscription_id: str) -> None:
+        """Remove the subscription with this id."""
+        if subscription_id not in self._subscriptions:
+            raise LookupError(f"no subscription with id {subscription_id!r}")
+        await self._remote_remove_subscription(subscription_id)
+        del self._subscriptions[subscription_id]
+        self._recipients_cache.clear()
+
+    def recipients(self, topic_id: TopicId) -> tuple[AgentId, ...]:
+        """The agents subscribed to ``topic_id`` (each once, in order)."""
+        cached = self._recipients_cache.get(topic_id)
+        if cached is None:
+            found: dict[AgentId, None] = {}
+            for subscription in self._subscriptions.values():
+                if subscription.is_match(topic_id):
+                    found[subscription.map_to_agent(topic_id)] = None
+            cached = self._recipients_cache[topic_id] = tuple(found)
+        return cached
+
+    def add_message_serializer(
+        self,
+        serializers: (
+            SerializerTable | Iterable[MessageSerializer[Any]] | MessageSerializer[Any]
+        ),
+    ) -> None:
+        """Register serializers (e.g. a generated module's ``SERIALIZERS``)."""
+        self.serializers.add(serializers)
+
+    # -- delivery ----------------------------------------------------------
+
+    @staticmethod
+    def resolve_topic(message: Any, topic_id: TopicId | None) -> TopicId:
+        """``topic_id``, or the message type's default topic."""
+        return topic_id if topic_id is not None else default_topic_for(message)
+
+    @staticmethod
+    def new_message_id() -> str:
+        """A globally unique message or request id."""
+        return str(uuid.uuid4())
+
+    async def _dispatch_event(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        message_id: str,
+    ) -> int:
+        """Queue a published message for every local subscriber but the sender.
+
+        Returns how many agents it was queued for.
+        """
+        self._require_running()
+        queued = 0
+        for recipient in self.recipients(topic_id):
+            if recipient == sender:
+                continue
+            if recipient.type not in self._factories:
+                self._warn_foreign_type(recipient, topic_id)
+                continue
+            ctx = MessageContext(sender, topic_id, False, message_id)
+            await self._enqueue(recipient, Envelope(message, ctx, None), sender)
+            queued += 1
+        if not queued and topic_id.type not in self._unrouted_topics:
+            self._unrouted_topics.add(topic_id.type)
+            logger.info(
+                "no local subscriber for topic type %r (message %s); logged once "
+                "per topic type",
+                topic_id.type,
+                message_id,
+            )
+        return queued
+
+    async def _dispatch_request(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+    ) -> asyncio.Future[Any]:
+        """Queue an RPC for a local agent; the future gets the handler's result.
+
+        The future's exception is the handler's own exception.
+        """
+        self._require_running()
+        if recipient.type not in self._factories:
+            raise UndeliverableError(
+                f"no agent type {recipient.type!r} is registered "
+                f"(known: {', '.join(sorted(self._factories)) or 'none'})"
+            )
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        ctx = MessageContext(sender, None, True, message_id)
+        await self._enqueue(recipient, Envelope(message, ctx, reply), sender)
+        return reply
+
+    async def _await_reply(
+        self,
+        reply: asyncio.Future[Any],
+        recipient: AgentId,
+        timeout: float | None,
+    ) -> Any:
+        """Wait for an RPC reply, turning failures into agentgen errors."""
+        limit = self.rpc_timeout if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(reply, limit)
+        except TimeoutError:
+            raise RpcTimeoutError(
+                f"no reply from {recipient} within {limit:g} s"
+            ) from None
+        except RemoteError:
+            raise
+        except Exception as error:
+            raise RemoteError.from_exception(error) from error
+
+    async def _enqueue(
+        self, recipient: AgentId, envelope: Envelope, sender: AgentId | None
+    ) -> None:
+        mailbox = self._mailboxes.get(recipient)
+        if mailbox is None:
+            mailbox = await self._create_mailbox(recipient)
+        self._outstanding += 1
+        if self._outstanding == 1 and self._idle is not None:
+            self._idle.clear()
+        if recipient == sender or len(mailbox) < self.mailbox_capacity:
+            mailbox.put_nowait(envelope)
+        else:
+            await mailbox.put(envelope)
+
+    async def _create_mailbox(self, agent_id: AgentId) -> Mailbox:
+        agent = await self.get_agent(agent_id)
+        mailbox = self._mailboxes.get(agent_id)
+        if mailbox is None:
+
+            async def deliver(envelope: Envelope) -> None:
+                await self._deliver(agent, envelope)
+
+            mailbox = self._mailboxes[agent_id] = Mailbox(
+                deliver, self.mailbox_capacity
+            )
+        return mailbox
+
+    async def _deliver(self, agent: Agent, envelope: Envelope) -> None:
+        message, ctx, reply = envelope
+        try:
+            result = await agent.on_message(message, ctx)
+        except asyncio.CancelledError:
+            self._fail_envelope(envelope, "the handler was cancelled")
+            self._message_done()
+            raise
+        except Exception as error:
+            if reply is None:
+                logger.exception(
+                    "handler of agent %s failed on message %s (topic %s)",
+                    agent.id,
+                    ctx.message_id,
+                    ctx.topic_id,
+                )
+            elif not reply.done():
+                reply.set_exception(error)
+        else:
+            if reply is not None and not reply.done():
+                reply.set_result(result)
+        self._message_done()
+
+    def _fail_envelope(self, envelope: Envelope, reason: str) -> None:
+        reply = envelope.reply
+        if reply is not None and not reply.done():
+            reply.set_exception(UndeliverableError(f"not handled: {reason}"))
+        elif reply is None:
+            logger.warning(
+                "message %s to a stopped agent was not handled: %s",
+                envelope.ctx.message_id,
+                reason,
+            )
+
+    def _message_done(self) -> None:
+        self._outstanding -= 1
+        if self._outstanding == 0 and self._idle is not None:
+            self._idle.set()
+
+    def _warn_foreign_type(self, recipient: AgentId, topic_id: TopicId) -> None:
+        key = f"{recipient.type}\0{topic_id.type}"
+        if key not in self._unrouted_topics:
+            self._unrouted_topics.add(key)
+            logger.warning(
+                "a subscription maps topic %s to agent type %r, which is not "
+                "registered in this runtime; not delivered here",
+                topic_id,
+                recipient.type,
+            )
+
+    def _require_running(self) -> None:
+        if not self._running:
+            raise RuntimeError(
+                f"{type(self).__name__} is not running: await runtime.start() "
+                "or use 'async with runtime:'"
+            )
+
+    # -- agents and state --------------------------------------------------
+
+    async def get_agent(self, agent_id: AgentId) -> Agent:
+        """The agent with this id, created by its type's factory if needed."""
+        agent = self._agents.get(agent_id)
+        if agent is not None:
+            return agent
+        pending = self._creating.get(agent_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        factory = self._factories.get(agent_id.type)
+        if factory is None:
+            raise UndeliverableError(f"no agent type {agent_id.type!r} is registered")
+        future: asyncio.Future[Agent] = asyncio.get_running_loop().create_future()
+        self._creating[agent_id] = future
+        try:
+            made = factory()
+            agent = await made if isinstance(made, Awaitable) else made
+            if not isinstance(agent, Agent):
+                raise TypeError(
+                    f"the factory of agent type {agent_id.type!r} returned "
+                    f"{type(agent).__name__}, not an Agent"
+                )
+            agent.bind(self, agent_id)  # type: ignore[arg-type]
+            self._agents[agent_id] = agent
+            future.set_result(agent)
+            return agent
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._creating[agent_id]
+
+    async def agent_save_state(self, agent_id: AgentId) -> Mapping[str, Any]:
+        """One agent's state."""
+        agent = await self.get_agent(agent_id)
+        return dict(await agent.save_state())
+
+    async def agent_load_state(
+        self, agent_id: AgentId, state: Mapping[str, Any]
+    ) -> None:
+        """Restore one agent's state (creating the agent if needed)."""
+        agent = await self.get_agent(agent_id)
+        await agent.load_state(state)
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """The state of every agent created so far, keyed by ``"type/key"``."""
+        return {
+            str(agent_id): dict(await agent.save_state())
+            for agent_id, agent in list(self._agents.items())
+        }
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore state produced by :meth:`save_state`."""
+        agent_ids = [AgentId.from_str(key) for key in state]
+        unknown = sorted({a.type for a in agent_ids if a.type not in self._factories})
+        if unknown:
+            raise ValueError(
+                "state names agent types not registered here: " + ", ".join(unknown)
+            )
+        for agent_id in agent_ids:
+            await self.agent_load_state(agent_id, state[str(agent_id)])

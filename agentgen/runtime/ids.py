@@ -1,0 +1,68 @@
+"""Agent and topic identifiers, validated as AutoGen validates them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["AgentId", "TopicId", "is_valid_agent_type", "is_valid_topic_type"]
+
+_AGENT_TYPE = re.compile(r"^[\w\-\.]+\Z")
+_TOPIC_TYPE = re.compile(r"^[\w\-\.\:\=]+\Z")
+
+
+def is_valid_agent_type(value: str) -> bool:
+    """Whether ``value`` is an agent type AutoGen accepts (``^[\\w\\-\\.]+$``)."""
+    return bool(_AGENT_TYPE.match(value))
+
+
+def is_valid_topic_type(value: str) -> bool:
+    """Whether ``value`` is a topic type AutoGen accepts (``^[\\w\\-\\.\\:\\=]+$``)."""
+    return bool(_TOPIC_TYPE.match(value))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentId:
+    """One agent instance: its type and its key.
+
+    Agents of one type are created on demand, one per key.
+    """
+
+    type: str
+    key: str = "default"
+
+    def __post_init__(self) -> None:
+        if not is_valid_agent_type(self.type):
+            raise ValueError(
+                f"invalid agent type {self.type!r}: use letters, digits, "
+                "'_', '-' and '.' only"
+            )
+
+    def __str__(self) -> str:
+        return f"{self.type}/{self.key}"
+
+    @classmethod
+    def from_str(cls, value: str) -> AgentId:
+        """Parse ``"type/key"``."""
+        agent_type, sep, key = value.partition("/")
+        if not sep:
+            raise ValueError(f"invalid agent id {value!r}: expected 'type/key'")
+        return cls(agent_type, key)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicId:
+    """A topic: its type (what is published) and its source (the context)."""
+
+    type: str
+    source: str = "default"
+
+    def __post_init__(self) -> None:
+        if not is_valid_topic_type(self.type):
+            raise ValueError(
+                f"invalid topic type {self.type!r}: use letters, digits, "
+                "'_', '-', '.', ':' and '=' only"
+            )
+
+    def __str__(self) -> str:
+        return f"{self.type}/{self.source}"

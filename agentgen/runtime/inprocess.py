@@ -1,0 +1,54 @@
+"""A runtime whose agents all live in this process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import BaseRuntime
+from .ids import AgentId, TopicId
+
+__all__ = ["InProcessRuntime"]
+
+
+class InProcessRuntime(BaseRuntime):
+    """Delivers published messages and RPCs to agents of this process.
+
+    Messages are passed by reference, not serialized. Each agent handles one
+    message at a time, in arrival order; different agents run concurrently.
+    """
+
+    async def publish_message(
+        self,
+        message: Any,
+        topic_id: TopicId | None = None,
+        *,
+        sender: AgentId | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Publish ``message`` to ``topic_id`` (default: its type's topic)."""
+        topic = self.resolve_topic(message, topic_id)
+        await self._dispatch_event(
+            message, topic, sender, message_id or self.new_message_id()
+        )
+
+    async def send_message(
+        self,
+        message: Any,
+        recipient: AgentId,
+        *,
+        sender: AgentId | None = None,
+        timeout: float | None = None,
+        message_id: str | None = None,
+    ) -> Any:
+        """Send ``message`` to ``recipient`` and return its handler's reply.
+
+        Raises :class:`~agentgen.runtime.errors.UndeliverableError` at once for
+        an unregistered type, :class:`~agentgen.runtime.errors.RemoteError`
+        when the handler raises, and
+        :class:`~agentgen.runtime.errors.RpcTimeoutError` after ``timeout``
+        seconds (default: the runtime's ``rpc_timeout``).
+        """
+        reply = await self._dispatch_request(
+            message, recipient, sender, message_id or self.new_message_id()
+        )
+        return await self._await_reply(reply, recipient, timeout)

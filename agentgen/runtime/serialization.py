@@ -1,0 +1,228 @@
+"""Message serializers, compatible with autogen_core's.
+
+A serializer turns one message class into bytes of one content type and back.
+Protobuf bytes are a serialized ``google.protobuf.Any`` (as AutoGen's
+``ProtobufMessageSerializer`` and the .NET runtime write them); JSON bytes are
+protobuf's canonical JSON mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from google.protobuf import any_pb2, json_format
+from google.protobuf.message import DecodeError, Message
+
+from .errors import SerializationError
+
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "PROTOBUF_CONTENT_TYPE",
+    "MessageSerializer",
+    "ProtobufJsonSerializer",
+    "ProtobufSerializer",
+    "SerializerRegistry",
+    "SerializerTable",
+    "UnknownPayload",
+    "serializer_table",
+    "type_name",
+]
+
+JSON_CONTENT_TYPE = "application/json"
+PROTOBUF_CONTENT_TYPE = "application/x-protobuf"
+
+M = TypeVar("M", bound=Message)
+T = TypeVar("T")
+
+
+class MessageSerializer(Protocol[T]):
+    """Encodes one message type in one content type."""
+
+    @property
+    def type_name(self) -> str:
+        """The type name on the wire (``DESCRIPTOR.full_name`` for protobuf)."""
+        ...
+
+    @property
+    def content_type(self) -> str:
+        """The content type it produces and reads."""
+        ...
+
+    def serialize(self, message: T) -> bytes:
+        """Encode ``message``."""
+        ...
+
+    def deserialize(self, data: bytes) -> T:
+        """Decode bytes produced by :meth:`serialize` (or a compatible peer)."""
+        ...
+
+
+SerializerTable = Mapping[tuple[str, str], MessageSerializer[Any]]
+"""Serializers keyed by ``(type name, content type)``."""
+
+
+def type_name(message: Message | type[Message]) -> str:
+    """The wire type name of a protobuf message (its descriptor's full name)."""
+    return message.DESCRIPTOR.full_name
+
+
+class ProtobufSerializer(Generic[M]):
+    """Protobuf encoding: a serialized ``Any`` wrapping the message."""
+
+    __slots__ = ("_cls", "_type_name")
+
+    content_type = PROTOBUF_CONTENT_TYPE
+
+    def __init__(self, cls: type[M]) -> None:
+        self._cls = cls
+        self._type_name = cls.DESCRIPTOR.full_name
+
+    @property
+    def type_name(self) -> str:
+        return self._type_name
+
+    @property
+    def message_class(self) -> type[M]:
+        """The message class this serializer handles."""
+        return self._cls
+
+    def serialize(self, message: M) -> bytes:
+        packed = any_pb2.Any()
+        packed.Pack(message)
+        return packed.SerializeToString()
+
+    def deserialize(self, data: bytes) -> M:
+        packed = any_pb2.Any()
+        try:
+            packed.ParseFromString(data)
+        except DecodeError as error:
+            raise SerializationError(
+                f"cannot decode {self._type_name}: not a protobuf Any ({error})"
+            ) from error
+        message = self._cls()
+        if not packed.Unpack(message):
+            raise SerializationError(
+                f"cannot decode {self._type_name}: payload holds {packed.type_url!r}"
+            )
+        return message
+
+
+class ProtobufJsonSerializer(Generic[M]):
+    """JSON encoding of a protobuf message (what AutoGen Python RPCs use)."""
+
+    __slots__ = ("_cls", "_type_name")
+
+    content_type = JSON_CONTENT_TYPE
+
+    def __init__(self, cls: type[M]) -> None:
+        self._cls = cls
+        self._type_name = cls.DESCRIPTOR.full_name
+
+    @property
+    def type_name(self) -> str:
+        return self._type_name
+
+    @property
+    def message_class(self) -> type[M]:
+        """The message class this serializer handles."""
+        return self._cls
+
+    def serialize(self, message: M) -> bytes:
+        return json_format.MessageToJson(message, indent=None).encode()
+
+    def deserialize(self, data: bytes) -> M:
+        message = self._cls()
+        try:
+            json_format.Parse(data, message, ignore_unknown_fields=True)
+        except (json_format.ParseError, UnicodeDecodeError) as error:
+            raise SerializationError(
+                f"cannot decode {self._type_name} from JSON: {error}"
+            ) from error
+        return message
+
+
+def serializer_table(*classes: type[Message]) -> dict[tuple[str, str], Any]:
+    """Protobuf and JSON serializers for each message class, keyed for lookup."""
+    table: dict[tuple[str, str], Any] = {}
+    for cls in classes:
+        for serializer in (ProtobufSerializer(cls), ProtobufJsonSerializer(cls)):
+            table[(serializer.type_name, serializer.content_type)] = serializer
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownPayload:
+    """A payload no registered serializer can decode."""
+
+    type_name: str
+    content_type: str
+    data: bytes
+
+
+class SerializerRegistry:
+    """Every serializer a runtime knows, by type name and content type."""
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str], MessageSerializer[Any]] = {}
+
+    def add(
+        self,
+        serializers: (
+            SerializerTable | Iterable[MessageSerializer[Any]] | MessageSerializer[Any]
+        ),
+    ) -> None:
+        """Add serializers (a table, several, or one); later ones win."""
+        if isinstance(serializers, Mapping):
+            self._by_key.update(serializers)
+            return
+        items: Iterable[MessageSerializer[Any]] = (
+            [cast("MessageSerializer[Any]", serializers)]
+            if hasattr(serializers, "serialize")
+            else serializers
+        )
+        for serializer in items:
+            self._by_key[(serializer.type_name, serializer.content_type)] = serializer
+
+    def add_classes(self, *classes: type[Message]) -> None:
+        """Add protobuf and JSON serializers for each protobuf message class."""
+        for cls in classes:
+            if (cls.DESCRIPTOR.full_name, PROTOBUF_CONTENT_TYPE) not in self._by_key:
+                self._by_key.update(serializer_table(cls))
+
+    def get(self, type_name: str, content_type: str) -> MessageSerializer[Any] | None:
+        """The serializer for this pair, if any."""
+        return self._by_key.get((type_name, content_type))
+
+    def knows(self, type_name: str, content_type: str) -> bool:
+        """Whether a serializer is registered for this pair."""
+        return (type_name, content_type) in self._by_key
+
+    def serialize(self, message: Any, content_type: str) -> tuple[str, bytes]:
+        """Encode ``message``; returns ``(type name, bytes)``."""
+        name = (
+            message.DESCRIPTOR.full_name
+            if isinstance(message, Message)
+            else type(message).__name__
+        )
+        serializer = self._by_key.get((name, content_type))
+        if serializer is None:
+            if isinstance(message, Message):
+                self.add_classes(type(message))
+                serializer = self._by_key[(name, content_type)]
+            else:
+                raise SerializationError(
+                    f"no serializer for type {name!r} with content type "
+                    f"{content_type!r}"
+                )
+        return name, serializer.serialize(message)
+
+    def deserialize(self, type_name: str, content_type: str, data: bytes) -> Any:
+        """Decode a payload; :class:`UnknownPayload` when no serializer knows it."""
+        serializer = self._by_key.get((type_name, content_type))
+        if serializer is None:
+            return UnknownPayload(type_name, content_type, data)
+        return serializer.deserialize(data)
