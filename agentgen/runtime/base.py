@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import logging
 import signal
 import uuid
@@ -66,6 +67,8 @@ class BaseRuntime:
         self._idle: asyncio.Event | None = None
         self._stop_requested: asyncio.Event | None = None
         self._running = False
+        self._id_prefix = f"{uuid.uuid4()}-"
+        self._id_counter = itertools.count(1)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -264,10 +267,13 @@ class BaseRuntime:
         """``topic_id``, or the message type's default topic."""
         return topic_id if topic_id is not None else default_topic_for(message)
 
-    @staticmethod
-    def new_message_id() -> str:
-        """A globally unique message or request id."""
-        return str(uuid.uuid4())
+    def new_message_id(self) -> str:
+        """A globally unique message or request id.
+
+        A random per-runtime prefix plus a counter: unique across processes
+        like a uuid4, at a fraction of its cost per message.
+        """
+        return f"{self._id_prefix}{next(self._id_counter)}"
 
     async def _dispatch_event(
         self,
