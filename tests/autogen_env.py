@@ -1,0 +1,141 @@
+"""Create (once) and locate the cached virtual environment holding AutoGen 0.7.5.
+
+AutoGen pins protobuf 5.29 and grpcio 1.70, so it cannot share agentgen's
+environment. The interoperability tests and the benchmarks run AutoGen programs
+with the Python of a separate venv, made here on first use and reused after.
+
+* Location: ``$AGENTGEN_AUTOGEN_VENV`` or ``~/.cache/agentgen/autogen-0.7.5``.
+* A marker file, written only after a successful install, records what was
+  installed; a venv without it (or with other requirements) is rebuilt.
+* A file lock beside the venv keeps parallel runs from building it together.
+
+Run ``python tests/autogen_env.py`` to build it and print its Python.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = [
+    "AUTOGEN_REQUIREMENTS",
+    "AutogenEnvError",
+    "autogen_venv_dir",
+    "ensure_autogen_venv",
+    "venv_python",
+]
+
+AUTOGEN_REQUIREMENTS: tuple[str, ...] = (
+    "autogen-ext[grpc]==0.7.5",
+    "autogen-core==0.7.5",
+    "grpcio-tools~=1.70.0",
+)
+VENV_ENV_VAR = "AGENTGEN_AUTOGEN_VENV"
+DEFAULT_VENV_DIR = Path.home() / ".cache" / "agentgen" / "autogen-0.7.5"
+MARKER_NAME = ".agentgen-ready"
+PIP_TIMEOUT_SECONDS = 900.0
+# What the marker must say: the requirements, one per line.
+_MARKER_TEXT = "\n".join(AUTOGEN_REQUIREMENTS) + "\n"
+
+
+class AutogenEnvError(RuntimeError):
+    """The AutoGen venv could not be created (the message says why)."""
+
+
+def autogen_venv_dir() -> Path:
+    """Return where the AutoGen venv lives (``$AGENTGEN_AUTOGEN_VENV`` wins)."""
+    configured = os.environ.get(VENV_ENV_VAR)
+    return Path(configured).expanduser() if configured else DEFAULT_VENV_DIR
+
+
+def venv_python(venv_dir: Path) -> Path:
+    """Return the interpreter of the venv at ``venv_dir``."""
+    return venv_dir / "bin" / "python"
+
+
+def _is_ready(venv_dir: Path) -> bool:
+    marker = venv_dir / MARKER_NAME
+    if not marker.is_file() or not venv_python(venv_dir).exists():
+        return False
+    return marker.read_text(encoding="utf-8") == _MARKER_TEXT
+
+
+@contextmanager
+def _exclusive_lock(venv_dir: Path) -> Iterator[None]:
+    lock_path = venv_dir.with_name(venv_dir.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as lock_file:
+        # Blocks while another run builds the venv; pytest-timeout bounds the wait.
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+
+def _run_pip(python: Path, *args: str) -> None:
+    command = [
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        *args,
+    ]
+    try:
+        completed = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=PIP_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AutogenEnvError(
+            f"`{' '.join(command)}` did not finish within {PIP_TIMEOUT_SECONDS:.0f} s"
+        ) from exc
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-25:])
+        raise AutogenEnvError(
+            f"`{' '.join(command)}` failed with exit code {completed.returncode} "
+            f"(is the package index reachable?):\n{tail}"
+        )
+
+
+def _build(venv_dir: Path) -> None:
+    if venv_dir.exists():
+        shutil.rmtree(venv_dir)
+    venv_dir.parent.mkdir(parents=True, exist_ok=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
+    _run_pip(venv_python(venv_dir), *AUTOGEN_REQUIREMENTS)
+    (venv_dir / MARKER_NAME).write_text(_MARKER_TEXT, encoding="utf-8")
+
+
+def ensure_autogen_venv() -> Path:
+    """Return the Python of the AutoGen venv, building the venv first if needed.
+
+    Raises:
+        AutogenEnvError: the venv could not be built (for example pip cannot
+            reach the package index); the message carries pip's output.
+    """
+    venv_dir = autogen_venv_dir()
+    if _is_ready(venv_dir):
+        return venv_python(venv_dir)
+    with _exclusive_lock(venv_dir):
+        if not _is_ready(venv_dir):  # another run may have built it meanwhile
+            _build(venv_dir)
+    return venv_python(venv_dir)
+
+
+if __name__ == "__main__":
+    try:
+        print(ensure_autogen_venv())
+    except AutogenEnvError as error:
+        sys.exit(f"error: {error}")
