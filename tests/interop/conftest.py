@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 from gencode import GencodeError, compile_for_agentgen, compile_for_autogen
-from peer_process import PeerProcess, peer_environment
+from peer_process import PeerLauncher
 
 # tests/autogen_env.py is shared with the benchmarks, one directory up.
 sys.path.append(str(Path(__file__).resolve().parent.parent))
@@ -85,29 +85,6 @@ def agentgen_gencode(
         )
     finally:
         sys.path.remove(str(out_dir))
-
-
-class PeerLauncher:
-    """Starts AutoGen peer programs for one test and ends them all after it."""
-
-    def __init__(self, python: Path, gencode: Path, log_dir: Path) -> None:
-        self._python = python
-        self._environment = peer_environment(gencode)
-        self._log_dir = log_dir
-        self._running: list[PeerProcess] = []
-
-    async def launch(self, name: str, script: str, *args: str) -> PeerProcess:
-        """Start ``peers/<script>.py args...`` under the name ``name``."""
-        peer = await PeerProcess.launch(
-            name, self._python, script, args, self._environment, self._log_dir
-        )
-        self._running.append(peer)
-        return peer
-
-    async def close_all(self) -> None:
-        """End every peer started (in reverse order: workers before hosts)."""
-        while self._running:
-            await self._running.pop().close()
 
 
 @pytest.fixture

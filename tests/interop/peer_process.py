@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PEERS_DIR", "Event", "PeerProcess", "peer_environment"]
+__all__ = ["PEERS_DIR", "Event", "PeerLauncher", "PeerProcess", "peer_environment"]
 
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
 DEFAULT_WAIT_SECONDS = 15.0
@@ -146,3 +146,26 @@ class PeerProcess:
         tail = "\n".join(stderr.splitlines()[-STDERR_TAIL_LINES:])
         events = "\n".join(json.dumps(event) for event in self.events[-20:])
         return f"-- last events:\n{events}\n-- stderr tail:\n{tail}"
+
+
+class PeerLauncher:
+    """Starts AutoGen peer programs for one test and ends them all after it."""
+
+    def __init__(self, python: Path, gencode: Path, log_dir: Path) -> None:
+        self._python = python
+        self._environment = peer_environment(gencode)
+        self._log_dir = log_dir
+        self._running: list[PeerProcess] = []
+
+    async def launch(self, name: str, script: str, *args: str) -> PeerProcess:
+        """Start ``peers/<script>.py args...`` under the name ``name``."""
+        peer = await PeerProcess.launch(
+            name, self._python, script, args, self._environment, self._log_dir
+        )
+        self._running.append(peer)
+        return peer
+
+    async def close_all(self) -> None:
+        """End every peer started (in reverse order: workers before hosts)."""
+        while self._running:
+            await self._running.pop().close()
