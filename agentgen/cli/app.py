@@ -1,0 +1,251 @@
+"""The ``agentgen`` command line (Typer).
+
+Every command is a thin wrapper: the work happens in :mod:`agentgen.cli.protoc`,
+:mod:`agentgen.graph`, :mod:`agentgen.scaffold` and :mod:`agentgen.cli.hosting`.
+User mistakes surface as :class:`~agentgen.cli.errors.CliError` and are shown by
+:func:`main` as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from agentgen import __version__
+from agentgen.cli.errors import CliError, UsageProblem
+from agentgen.cli.project import load_project_config
+from agentgen.cli.protoc import compile_contracts, display_path
+
+__all__ = ["GraphFormat", "app", "main", "run"]
+
+PROG_NAME = "agentgen"
+
+app = typer.Typer(
+    name=PROG_NAME,
+    help="Typed Python agents from annotated .proto contracts, on AutoGen's wire "
+    "protocol.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class GraphFormat(enum.StrEnum):
+    """Output formats of ``agentgen graph``."""
+
+    MERMAID = "mermaid"
+    DOT = "dot"
+    SVG = "svg"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{PROG_NAME} {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Typed Python agents from annotated .proto contracts."""
+
+
+ProtoDirArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Folder of .proto contracts (default: [tool.agentgen] proto_dir, "
+        "else ./protos).",
+        show_default=False,
+    ),
+]
+
+
+def _proto_dir(given: Path | None) -> Path:
+    return given if given is not None else load_project_config(Path.cwd()).proto_dir
+
+
+@app.command()
+def generate(
+    proto_dir: ProtoDirArgument = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the generated modules (default: [tool.agentgen] out, "
+            "else .).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Compile contracts into _pb2.py, _pb2.pyi and _agents.py modules."""
+    proto_dir = _proto_dir(proto_dir)
+    if out is None:
+        out = load_project_config(Path.cwd()).out
+    files = compile_contracts(proto_dir, out)
+    typer.echo(
+        f"agentgen: generated code for {len(files)} contract(s) from "
+        f"{display_path(proto_dir)} into {display_path(out)}"
+    )
+
+
+@app.command()
+def graph(
+    proto_dir: ProtoDirArgument = None,
+    output_format: Annotated[
+        GraphFormat,
+        typer.Option("--format", "-f", help="Drawing format.", case_sensitive=False),
+    ] = GraphFormat.MERMAID,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file instead of stdout.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Draw agents, topics and message types of the contracts."""
+    from agentgen.cli.protoc import read_descriptor_set
+    from agentgen.graph import RENDERERS, build_contract_graph
+
+    proto_dir = _proto_dir(proto_dir)
+    if output is not None and not output.parent.is_dir():
+        raise UsageProblem(
+            f"--output: folder '{display_path(output.parent)}' does not exist"
+        )
+    descriptor_set, files = read_descriptor_set(proto_dir)
+    text = RENDERERS[output_format.value](build_contract_graph(descriptor_set, files))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def host(
+    address: Annotated[
+        str, typer.Option(help="host:port to listen on; port 0 picks a free port.")
+    ] = "127.0.0.1:53071",
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(help="PEM certificate chain: serve TLS.", show_default=False),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(help="PEM private key of --tls-cert.", show_default=False),
+    ] = None,
+    tls_client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            help="PEM CA: require client certificates it signed (mutual TLS).",
+            show_default=False,
+        ),
+    ] = None,
+    max_message_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Largest message in bytes (default 64 MiB); set the same on workers.",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log connections and traffic.")
+    ] = False,
+) -> None:
+    """Run the gRPC host that workers (agentgen or AutoGen) connect to."""
+    from agentgen.cli.hosting import TlsFiles, configure_logging, run_host
+
+    tls_files = TlsFiles(tls_cert, tls_key, tls_client_ca)
+    configure_logging(verbose)
+    run_host(address, tls_files, max_message_size)
+
+
+@app.command()
+def init(
+    name: Annotated[
+        str, typer.Argument(help="Project and Python package name, e.g. 'greeter'.")
+    ],
+    path: Annotated[
+        Path | None,
+        typer.Option(help="Folder to create (default: ./NAME).", show_default=False),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Write into a folder that is not empty.")
+    ] = False,
+) -> None:
+    """Scaffold a runnable agent project with a contract and tests."""
+    from agentgen.scaffold import create_project
+
+    target = path if path is not None else Path(name)
+    written = create_project(name, target, force=force)
+    typer.echo(f"agentgen: created {len(written)} files in {display_path(target)}")
+    typer.echo("next:")
+    typer.echo(f"  cd {display_path(target)}")
+    typer.echo("  agentgen generate")
+    typer.echo("  python -m pytest")
+
+
+@app.command("protos-path")
+def protos_path() -> None:
+    """Print the folder to pass to protoc as -I for agentgen/options.proto."""
+    from agentgen.protos import protos_path as path
+
+    typer.echo(str(path()))
+
+
+def _report(prefix: str, message: str) -> None:
+    sys.stdout.flush()
+    print(f"{prefix}: error: {message}", file=sys.stderr, flush=True)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(
+            args=args or ["--help"], prog_name=PROG_NAME, standalone_mode=False
+        )
+    except CliError as error:
+        _report(_command_path(args), error.message)
+        return error.exit_code
+    except typer.TyperException as error:  # click's usage and file errors
+        context = getattr(error, "ctx", None)
+        prefix = context.command_path if context is not None else PROG_NAME
+        _report(prefix, error.format_message())
+        return int(getattr(error, "exit_code", 1))
+    except typer.Abort:
+        _report(PROG_NAME, "aborted")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _command_path(args: Sequence[str]) -> str:
+    command_names = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    for arg in args:
+        if arg in command_names:
+            return f"{PROG_NAME} {arg}"
+    return PROG_NAME
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console-script entry point: run and exit with the command's status."""
+    sys.exit(run(argv))

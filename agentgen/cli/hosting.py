@@ -1,0 +1,93 @@
+"""``agentgen host``: run a :class:`~agentgen.runtime.grpc.GrpcHost` until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from agentgen.cli.errors import CliError, UsageProblem
+
+__all__ = ["LISTENING_MESSAGE", "TlsFiles", "configure_logging", "run_host"]
+
+LISTENING_MESSAGE = "agentgen host listening on {address}"
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class TlsFiles:
+    """The PEM files of ``--tls-cert/--tls-key/--tls-client-ca``, checked together."""
+
+    def __init__(
+        self, cert: Path | None, key: Path | None, client_ca: Path | None
+    ) -> None:
+        if cert is not None and key is None:
+            raise UsageProblem("--tls-cert needs --tls-key as well")
+        if key is not None and cert is None:
+            raise UsageProblem("--tls-key needs --tls-cert as well")
+        if client_ca is not None and cert is None:
+            raise UsageProblem("--tls-client-ca needs --tls-cert and --tls-key")
+        self.cert = cert
+        self.key = key
+        self.client_ca = client_ca
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the host serves TLS."""
+        return self.cert is not None
+
+
+def run_host(address: str, tls_files: TlsFiles, max_message_size: int | None) -> None:
+    """Serve until SIGINT/SIGTERM; print the bound address once listening."""
+    asyncio.run(_serve(address, tls_files, max_message_size))
+
+
+async def _serve(
+    address: str, tls_files: TlsFiles, max_message_size: int | None
+) -> None:
+    from agentgen.runtime.grpc import GrpcHost, ServerTls
+
+    tls = None
+    if tls_files.cert is not None and tls_files.key is not None:
+        try:
+            tls = ServerTls.from_files(
+                tls_files.cert, tls_files.key, tls_files.client_ca
+            )
+        except ValueError as error:
+            raise UsageProblem(str(error)) from error
+    try:
+        host = (
+            GrpcHost(address, tls=tls)
+            if max_message_size is None
+            else GrpcHost(address, tls=tls, max_message_size=max_message_size)
+        )
+    except ValueError as error:
+        raise UsageProblem(f"--address: {error}") from error
+    # Handlers go in before the address is announced, so a signal sent as soon
+    # as the line is read still stops the host cleanly.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in _STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        try:
+            await host.start()
+        except OSError as error:
+            raise CliError(str(error)) from error
+        print(LISTENING_MESSAGE.format(address=host.address), flush=True)
+        await stop.wait()
+        await host.stop()
+        print(f"agentgen host on {host.address} stopped", file=sys.stderr, flush=True)
+    finally:
+        for signum in _STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Log to stderr: warnings by default, everything from INFO with ``-v``."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

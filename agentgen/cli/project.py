@@ -1,0 +1,101 @@
+"""The ``[tool.agentgen]`` table of the nearest ``pyproject.toml``.
+
+It supplies the defaults of ``agentgen generate`` and ``agentgen graph``::
+
+    [tool.agentgen]
+    proto_dir = "protos"   # where the contracts live
+    out = "src"            # where generated modules are written
+
+Both paths are relative to the folder holding ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentgen.cli.errors import UsageProblem
+
+__all__ = [
+    "DEFAULT_OUT",
+    "DEFAULT_PROTO_DIR",
+    "ProjectConfig",
+    "find_pyproject",
+    "load_project_config",
+]
+
+DEFAULT_PROTO_DIR = "protos"
+DEFAULT_OUT = "."
+_KNOWN_KEYS = frozenset({"proto_dir", "out"})
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Resolved (absolute) defaults for the commands that read contracts."""
+
+    proto_dir: Path
+    out: Path
+    pyproject: Path | None
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """Return the ``pyproject.toml`` in ``start`` or its nearest parent, if any."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_project_config(start: Path) -> ProjectConfig:
+    """Read ``[tool.agentgen]`` from the pyproject nearest to ``start``.
+
+    Without a pyproject (or without the table) the defaults are ``protos`` and ``.``
+    relative to ``start``. A malformed file or an unknown/ill-typed key is a
+    :class:`UsageProblem` naming the file and key.
+    """
+    start = start.resolve()
+    pyproject = find_pyproject(start)
+    if pyproject is None:
+        return ProjectConfig(start / DEFAULT_PROTO_DIR, start / DEFAULT_OUT, None)
+    table = _agentgen_table(pyproject)
+    root = pyproject.parent
+    return ProjectConfig(
+        proto_dir=root
+        / _path_setting(table, "proto_dir", DEFAULT_PROTO_DIR, pyproject),
+        out=root / _path_setting(table, "out", DEFAULT_OUT, pyproject),
+        pyproject=pyproject,
+    )
+
+
+def _agentgen_table(pyproject: Path) -> dict[str, object]:
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageProblem(f"{pyproject}: cannot read it: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise UsageProblem(f"{pyproject}: not valid TOML: {error}") from error
+    tool = document.get("tool", {})
+    table = tool.get("agentgen", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise UsageProblem(f"{pyproject}: [tool.agentgen] must be a table")
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        known = ", ".join(sorted(_KNOWN_KEYS))
+        raise UsageProblem(
+            f"{pyproject}: unknown key [tool.agentgen] {unknown[0]!r} (known: {known})"
+        )
+    return table
+
+
+def _path_setting(
+    table: dict[str, object], key: str, default: str, pyproject: Path
+) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise UsageProblem(
+            f"{pyproject}: [tool.agentgen] {key} must be a non-empty string,"
+            f" got {value!r}"
+        )
+    return value

@@ -1,0 +1,182 @@
+"""Running ``grpc_tools.protoc`` over a folder of contracts.
+
+protoc runs as ``sys.executable -m grpc_tools.protoc`` (which adds the
+well-known types to the include path); agentgen's own protos are added with
+``-I``, so ``import "agentgen/options.proto";`` resolves without any setup.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from google.protobuf.descriptor_pb2 import FileDescriptorSet
+
+from agentgen.cli.errors import CliError, UsageProblem
+from agentgen.protos import protos_path
+
+__all__ = [
+    "PLUGIN_NAME",
+    "ProtocFailed",
+    "compile_contracts",
+    "display_path",
+    "find_proto_files",
+    "plugin_executable",
+    "read_descriptor_set",
+]
+
+PLUGIN_NAME = "protoc-gen-agentgen"
+_PLUGIN_ENTRY = "from agentgen.generator.plugin import main; raise SystemExit(main())"
+
+
+class ProtocFailed(CliError):
+    """protoc (or a plugin it ran) failed; its own messages were already shown."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(f"protoc failed (exit code {exit_code})")
+        self.exit_code = exit_code
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working folder when inside it, else absolute."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def find_proto_files(proto_dir: Path) -> list[str]:
+    """Every ``.proto`` below ``proto_dir`` (hidden folders skipped), sorted.
+
+    Paths are relative to ``proto_dir`` with ``/`` separators, which is the
+    name protoc gives each file (``-I proto_dir``).
+    """
+    if not proto_dir.exists():
+        raise UsageProblem(f"proto folder '{display_path(proto_dir)}' does not exist")
+    if not proto_dir.is_dir():
+        raise UsageProblem(f"proto folder '{display_path(proto_dir)}' is not a folder")
+    found = sorted(
+        relative.as_posix()
+        for relative in (
+            path.relative_to(proto_dir) for path in proto_dir.rglob("*.proto")
+        )
+        if not any(part.startswith(".") for part in relative.parts)
+        and (proto_dir / relative).is_file()
+    )
+    if not found:
+        raise UsageProblem(f"no .proto files under '{display_path(proto_dir)}'")
+    return found
+
+
+@contextmanager
+def plugin_executable() -> Iterator[Path]:
+    """Yield a path protoc can run as ``protoc-gen-agentgen``.
+
+    The console script installed beside ``sys.executable`` is preferred; if
+    there is none (e.g. a ``--user`` install or a source checkout), a small
+    launcher running this interpreter is written to a temporary folder, so
+    ``generate`` works in a venv that is not on ``PATH``.
+    """
+    script = Path(sys.executable).parent / PLUGIN_NAME
+    if script.is_file() and os.access(script, os.X_OK):
+        yield script
+        return
+    with tempfile.TemporaryDirectory(prefix="agentgen-plugin-") as folder:
+        launcher = Path(folder) / PLUGIN_NAME
+        command = f"{shlex.quote(sys.executable)} -c {shlex.quote(_PLUGIN_ENTRY)}"
+        launcher.write_text(
+            f'#!/bin/sh\nexec {command} "$@"\n',
+            encoding="utf-8",
+        )
+        launcher.chmod(0o755)
+        yield launcher
+
+
+def _run_protoc(proto_dir: Path, arguments: Sequence[str]) -> None:
+    """Run protoc, relay its output to stderr as is, raise on failure."""
+    command = [
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
+        f"-I{proto_dir.resolve()}",
+        f"-I{protos_path()}",
+        *arguments,
+    ]
+    completed = subprocess.run(command, capture_output=True, check=False)
+    for stream in (completed.stdout, completed.stderr):
+        if stream:
+            sys.stderr.write(stream.decode("utf-8", errors="replace"))
+    sys.stderr.flush()
+    if completed.returncode != 0:
+        raise ProtocFailed(completed.returncode)
+
+
+def compile_contracts(proto_dir: Path, out: Path) -> list[str]:
+    """Generate ``_pb2.py``, ``_pb2.pyi`` and ``_agents.py`` for every contract.
+
+    Creates ``out`` if needed (and removes the folders it created if protoc
+    fails, so a failed run leaves nothing behind). Returns the contracts compiled.
+    """
+    files = find_proto_files(proto_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageProblem(f"output '{display_path(out)}' exists and is not a folder")
+    created = _make_folders(out)
+    try:
+        with plugin_executable() as plugin:
+            _run_protoc(
+                proto_dir,
+                [
+                    f"--plugin={PLUGIN_NAME}={plugin}",
+                    f"--python_out={out.resolve()}",
+                    f"--pyi_out={out.resolve()}",
+                    f"--agentgen_out={out.resolve()}",
+                    *(str((proto_dir / name).resolve()) for name in files),
+                ],
+            )
+    except BaseException:
+        _remove_empty(created)
+        raise
+    return files
+
+
+def read_descriptor_set(proto_dir: Path) -> tuple[FileDescriptorSet, list[str]]:
+    """Parse every contract under ``proto_dir`` (with imports and source info).
+
+    Returns the descriptor set and the names of the contracts themselves. The
+    caller must have imported :mod:`agentgen.options_pb2` so that agentgen's
+    annotations decode.
+    """
+    files = find_proto_files(proto_dir)
+    with tempfile.TemporaryDirectory(prefix="agentgen-graph-") as folder:
+        descriptor_file = Path(folder) / "contracts.binpb"
+        _run_protoc(
+            proto_dir,
+            [
+                f"--descriptor_set_out={descriptor_file}",
+                "--include_imports",
+                "--include_source_info",
+                *(str((proto_dir / name).resolve()) for name in files),
+            ],
+        )
+        return FileDescriptorSet.FromString(descriptor_file.read_bytes()), files
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """``mkdir -p folder``; return the folders created, outermost first."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    return list(reversed(missing))
+
+
+def _remove_empty(created: list[Path]) -> None:
+    for folder in reversed(created):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
