@@ -13,10 +13,14 @@ import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from gencode import GencodeError, compile_for_agentgen, compile_for_autogen
+from gencode import (
+    AgentgenGencode,
+    GencodeError,
+    compile_for_agentgen,
+    compile_for_autogen,
+)
 from peer_process import PeerLauncher
 
 # tests/autogen_env.py is shared with the benchmarks, one directory up.
@@ -56,14 +60,6 @@ def autogen_gencode(
         )
     except GencodeError as error:
         pytest.fail(str(error), pytrace=False)
-
-
-class AgentgenGencode:
-    """The interop contract compiled for agentgen, imported."""
-
-    def __init__(self, pb2: ModuleType, agents: ModuleType) -> None:
-        self.pb2 = pb2
-        self.agents = agents
 
 
 @pytest.fixture(scope="session")

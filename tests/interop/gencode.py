@@ -16,12 +16,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from agentgen.protos import protos_path
 
 __all__ = [
     "INTEROP_PROTO",
     "PROTO_ROOT",
+    "AgentgenGencode",
     "GencodeError",
     "compile_for_agentgen",
     "compile_for_autogen",
@@ -126,3 +128,11 @@ def compile_for_agentgen(out_dir: Path) -> Path:
     )
     _make_packages(out_dir, "interop", "interop/v1")
     return out_dir
+
+
+class AgentgenGencode:
+    """The interop contract compiled for agentgen, imported."""
+
+    def __init__(self, pb2: ModuleType, agents: ModuleType) -> None:
+        self.pb2 = pb2
+        self.agents = agents
