@@ -1,0 +1,59 @@
+"""Traffic and fault counters of the host and the worker (for tests and metrics)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["HostCounters", "WorkerCounters"]
+
+
+@dataclass(slots=True)
+class _Counters:
+    def snapshot(self) -> dict[str, int]:
+        """The current values, by name."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class HostCounters(_Counters):
+    """What a :class:`~agentgen.runtime.grpc.GrpcHost` has seen and done."""
+
+    frames_received: int = 0
+    events_routed: int = 0
+    event_deliveries: int = 0
+    events_without_subscriber: int = 0
+    rpc_forwarded: int = 0
+    rpc_replies: int = 0
+    rpc_undeliverable: int = 0
+    rpc_target_lost: int = 0
+    rpc_timed_out: int = 0
+    unmatched_replies: int = 0
+    control_routed: int = 0
+    control_undeliverable: int = 0
+    frames_dropped: int = 0
+    """Frames queued for a client whose stream ended before they were written."""
+    malformed_frames: int = 0
+    unknown_frames: int = 0
+    internal_errors: int = 0
+
+
+@dataclass(slots=True)
+class WorkerCounters(_Counters):
+    """What a :class:`~agentgen.runtime.grpc.GrpcWorkerRuntime` has seen and done."""
+
+    published: int = 0
+    """Events written to the host stream."""
+    publishes_buffered: int = 0
+    """Publishes made while disconnected and queued for the next connection."""
+    publishes_refused: int = 0
+    """Publishes that raised NotDeliveredError (buffer full or deadline passed)."""
+    events_received: int = 0
+    events_delivered: int = 0
+    rpc_sent: int = 0
+    rpc_served: int = 0
+    rpc_failed: int = 0
+    reconnects: int = 0
+    malformed_frames: int = 0
+    unknown_frames: int = 0
+    unmatched_replies: int = 0
+    internal_errors: int = 0

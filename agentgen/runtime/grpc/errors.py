@@ -1,0 +1,16 @@
+"""Errors specific to the gRPC runtime."""
+
+from __future__ import annotations
+
+from ..errors import NotDeliveredError
+
+__all__ = ["ConnectionLostError"]
+
+
+class ConnectionLostError(NotDeliveredError):
+    """The stream carrying an RPC ended before its reply arrived.
+
+    Raised when the worker's own connection to the host drops, or when the
+    host reports that the target agent's worker disconnected mid-call. The
+    request may or may not have been handled.
+    """

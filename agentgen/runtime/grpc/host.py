@@ -1,0 +1,153 @@
+"""``GrpcHost``: the host that AutoGen Python workers and agentgen workers join."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import grpc
+
+from .address import split_host_port
+from .counters import HostCounters
+from .host_router import HostRouter
+from .host_servicer import AgentRpcServicer
+from .limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
+from .tls import ServerTls
+
+__all__ = ["DEFAULT_HOST_ADDRESS", "GrpcHost"]
+
+logger = logging.getLogger("agentgen.runtime.grpc.host")
+
+DEFAULT_HOST_ADDRESS = "127.0.0.1:53071"
+
+
+class GrpcHost:
+    """Serves ``agents.AgentRpc``: routes events and RPCs between workers.
+
+    Wire-compatible with AutoGen's ``GrpcWorkerAgentRuntimeHost``, and unlike
+    it, answers every RPC (undeliverable, target disconnected, timed out),
+    keeps request ids of different callers apart, and never re-encodes events.
+
+    ``address`` is ``host:port``; port 0 picks a free port, which
+    :attr:`address` reports once :meth:`start` returned.
+    """
+
+    def __init__(
+        self,
+        address: str = DEFAULT_HOST_ADDRESS,
+        *,
+        tls: ServerTls | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        rpc_timeout: float = 60.0,
+        client_queue_size: int = 1024,
+        grpc_options: Sequence[tuple[str, Any]] = (),
+    ) -> None:
+        if rpc_timeout <= 0:
+            raise ValueError(f"rpc_timeout must be positive, got {rpc_timeout}")
+        self._host, self._port = split_host_port(address)
+        self._tls = tls
+        self._options: list[tuple[str, Any]] = [
+            *grpc_size_options(max_message_size),
+            # Without this, a second host on the same port would silently share it.
+            ("grpc.so_reuseport", 0),
+            *grpc_options,
+        ]
+        self.counters = HostCounters()
+        """Traffic and fault counters."""
+        self._router = HostRouter(
+            rpc_timeout=rpc_timeout,
+            outbox_limit=client_queue_size,
+            counters=self.counters,
+        )
+        self._server: grpc.aio.Server | None = None
+
+    @property
+    def address(self) -> str:
+        """``host:port`` the host listens on (the real port once started)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{host}:{self._port}"
+
+    @property
+    def agent_types(self) -> dict[str, str]:
+        """Registered agent types, each with the client id of its worker."""
+        return self._router.agent_types()
+
+    @property
+    def running(self) -> bool:
+        """Whether the host is listening."""
+        return self._server is not None
+
+    async def start(self) -> None:
+        """Start listening; returns once connections are accepted."""
+        if self._server is not None:
+            raise RuntimeError(f"the host on {self.address} is already running")
+        server = grpc.aio.server(options=self._options)
+        server.add_generic_rpc_handlers(
+            (AgentRpcServicer(self._router, self.counters).generic_handler(),)
+        )
+        try:
+            if self._tls is None:
+                port = server.add_insecure_port(self.address)
+            else:
+                port = server.add_secure_port(self.address, self._tls.credentials())
+        except RuntimeError as error:
+            raise OSError(
+                f"cannot listen on {self.address}: the address is in use or not "
+                f"local ({error})"
+            ) from error
+        await server.start()
+        self._port = port
+        self._server = server
+        logger.info(
+            "host listening on %s (%s)", self.address, "TLS" if self._tls else "plain"
+        )
+
+    async def stop(self, grace: float | None = 5.0) -> None:
+        """Stop: answer pending RPCs, end every stream, stop listening.
+
+        ``grace`` bounds how long in-flight calls may take to finish.
+        """
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._router.close()
+        await server.stop(grace)
+        logger.info("host on %s stopped", self.address)
+
+    async def stop_when_signal(
+        self,
+        grace: float | None = 5.0,
+        signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
+    ) -> None:
+        """Run until one of ``signals`` arrives, then :meth:`stop`."""
+        loop = asyncio.get_running_loop()
+        received = asyncio.Event()
+        for signum in signals:
+            loop.add_signal_handler(signum, received.set)
+        try:
+            await received.wait()
+        finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+        await self.stop(grace)
+
+    async def wait_for_termination(self) -> None:
+        """Wait until the host is stopped."""
+        if self._server is not None:
+            await self._server.wait_for_termination()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,452 @@
+"""The host's routing state: clients, agent types, subscriptions, pending RPCs.
+
+Events are forwarded as the exact bytes received (never re-encoded), once per
+client owning a subscribed agent type. RPC requests get host-unique request
+ids on the way to the target and their own ids back on the way to the caller,
+so callers that number requests per worker cannot collide (AutoGen #7016).
+Every request ends with a reply: the target's, or an ``RpcResponse.error``
+when the target type is unknown, its worker disconnects, or it times out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError
+
+from agentgen.protos import agent_worker_pb2 as pb
+from agentgen.protos import cloudevent_pb2
+
+from ..ids import TopicId
+from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
+from .counters import HostCounters
+from .outbox import Outbox
+from .rpc_errors import RpcErrorKind
+from .wire import error_response_frame
+
+__all__ = ["HostRejection", "HostRouter"]
+
+logger = logging.getLogger("agentgen.runtime.grpc.host")
+
+_AGENT_ID_DESTINATION = "agentid="
+_CLIENT_ID_DESTINATION = "clientid="
+
+
+class HostRejection(ValueError):
+    """A registration call the host refuses (reported as INVALID_ARGUMENT)."""
+
+
+@dataclass(slots=True)
+class _PendingRpc:
+    caller_id: str
+    request_id: str
+    target_type: str
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass(slots=True)
+class _Client:
+    client_id: str
+    outbox: Outbox | None = None
+    control: Outbox | None = None
+    agent_types: set[str] = field(default_factory=set)
+    subscription_ids: set[str] = field(default_factory=set)
+    pending: dict[str, _PendingRpc] = field(default_factory=dict)
+    """RPCs forwarded to this client, by host request id."""
+
+
+def subscription_from_wire(message: pb.Subscription) -> Subscription:
+    """The subscription a wire ``agents.Subscription`` describes."""
+    kind = message.WhichOneof("subscription")
+    try:
+        if kind == "typeSubscription":
+            rule = message.typeSubscription
+            return TypeSubscription(rule.topic_type, rule.agent_type, message.id)
+        if kind == "typePrefixSubscription":
+            prefix = message.typePrefixSubscription
+            return TypePrefixSubscription(
+                prefix.topic_type_prefix, prefix.agent_type, message.id
+            )
+    except ValueError as error:
+        raise HostRejection(f"Invalid subscription message: {error}") from error
+    raise HostRejection(
+        "Invalid subscription message: neither typeSubscription nor "
+        "typePrefixSubscription is set"
+    )
+
+
+def subscription_to_wire(subscription: Subscription) -> pb.Subscription:
+    """The wire ``agents.Subscription`` for ``subscription``."""
+    message = pb.Subscription(id=subscription.id)
+    if isinstance(subscription, TypePrefixSubscription):
+        message.typePrefixSubscription.topic_type_prefix = (
+            subscription.topic_type_prefix
+        )
+        message.typePrefixSubscription.agent_type = subscription.agent_type
+    elif isinstance(subscription, TypeSubscription):
+        message.typeSubscription.topic_type = subscription.topic_type
+        message.typeSubscription.agent_type = subscription.agent_type
+    else:
+        raise TypeError(f"no wire form for {subscription!r}")
+    return message
+
+
+class HostRouter:
+    """Routes the frames of every connected client; owned by one host."""
+
+    def __init__(
+        self, *, rpc_timeout: float, outbox_limit: int, counters: HostCounters
+    ) -> None:
+        self._rpc_timeout = rpc_timeout
+        self._outbox_limit = outbox_limit
+        self.counters = counters
+        self._clients: dict[str, _Client] = {}
+        self._type_owner: dict[str, str] = {}
+        self._subscriptions: dict[str, Subscription] = {}
+        self._recipients: dict[str, tuple[str, ...]] = {}
+        self._request_ids = itertools.count(1)
+        self._id_prefix = uuid.uuid4().hex[:12] + "-"
+
+    # Registration -----------------------------------------------------------
+
+    def _client(self, client_id: str) -> _Client:
+        client = self._clients.get(client_id)
+        if client is None:
+            client = self._clients[client_id] = _Client(client_id)
+        return client
+
+    def register_agent_type(self, client_id: str, agent_type: str) -> None:
+        """Make ``client_id`` the owner of ``agent_type``."""
+        owner = self._type_owner.get(agent_type)
+        if owner is not None:
+            raise HostRejection(
+                f"Agent type {agent_type} already registered with client {owner}."
+            )
+        self._type_owner[agent_type] = client_id
+        self._client(client_id).agent_types.add(agent_type)
+        self._recipients.clear()
+        logger.info("client %s registered agent type %s", client_id, agent_type)
+
+    def add_subscription(self, client_id: str, message: pb.Subscription) -> None:
+        """Add a client's subscription, keeping the id it chose."""
+        if not message.id:
+            message.id = str(uuid.uuid4())
+        subscription = subscription_from_wire(message)
+        for existing in self._subscriptions.values():
+            if existing.id == subscription.id or existing.same_rule(subscription):
+                raise HostRejection(f"Subscription already exists: {existing!r}")
+        self._subscriptions[subscription.id] = subscription
+        self._client(client_id).subscription_ids.add(subscription.id)
+        self._recipients.clear()
+        logger.debug("client %s added %r", client_id, subscription)
+
+    def remove_subscription(self, client_id: str, subscription_id: str) -> None:
+        """Remove a subscription by id (whoever added it)."""
+        if self._subscriptions.pop(subscription_id, None) is None:
+            raise HostRejection(f"Subscription {subscription_id!r} does not exist")
+        self._recipients.clear()
+        logger.debug("client %s removed subscription %s", client_id, subscription_id)
+
+    def agent_types(self) -> dict[str, str]:
+        """Every registered agent type and the client id owning it."""
+        return dict(self._type_owner)
+
+    def subscriptions(self) -> list[pb.Subscription]:
+        """Every client's subscriptions, with their ids."""
+        return [subscription_to_wire(s) for s in self._subscriptions.values()]
+
+    # Connections ------------------------------------------------------------
+
+    def open_channel(self, client_id: str) -> Outbox:
+        """Attach a new data stream to ``client_id`` (replacing an older one)."""
+        client = self._client(client_id)
+        if client.outbox is not None:
+            logger.warning(
+                "client %s opened a second channel; the first one is closed", client_id
+            )
+            self._count_dropped(client_id, client.outbox.close(discard=True))
+        client.outbox = Outbox(self._outbox_limit)
+        logger.info("client %s connected", client_id)
+        return client.outbox
+
+    def close_channel(self, client_id: str, outbox: Outbox) -> None:
+        """The data stream ``outbox`` belongs to ended: forget the client."""
+        self._count_dropped(client_id, outbox.close(discard=True))
+        client = self._clients.get(client_id)
+        if client is None or client.outbox is not outbox:
+            return  # replaced by a newer stream of the same client: keep its state
+        client.outbox = None
+        for request_id, pending in list(client.pending.items()):
+            self._fail_pending(
+                pending,
+                RpcErrorKind.CONNECTION_LOST,
+                f"the worker of agent type {pending.target_type!r} disconnected "
+                "before replying",
+            )
+            del client.pending[request_id]
+        for agent_type in client.agent_types:
+            if self._type_owner.get(agent_type) == client_id:
+                del self._type_owner[agent_type]
+        for subscription_id in client.subscription_ids:
+            self._subscriptions.pop(subscription_id, None)
+        client.agent_types.clear()
+        client.subscription_ids.clear()
+        self._recipients.clear()
+        if client.control is None:
+            del self._clients[client_id]
+        logger.info("client %s disconnected", client_id)
+
+    def open_control_channel(self, client_id: str) -> Outbox:
+        """Attach a control stream to ``client_id``."""
+        client = self._client(client_id)
+        if client.control is not None:
+            self._count_dropped(client_id, client.control.close(discard=True))
+        client.control = Outbox(self._outbox_limit)
+        return client.control
+
+    def close_control_channel(self, client_id: str, outbox: Outbox) -> None:
+        """The control stream ``outbox`` belongs to ended."""
+        self._count_dropped(client_id, outbox.close(discard=True))
+        client = self._clients.get(client_id)
+        if client is None or client.control is not outbox:
+            return
+        client.control = None
+        if client.outbox is None and not client.agent_types:
+            del self._clients[client_id]
+
+    def close(self) -> None:
+        """The host stops: end every stream and answer every pending RPC."""
+        for client in list(self._clients.values()):
+            for pending in client.pending.values():
+                self._fail_pending(
+                    pending, RpcErrorKind.CONNECTION_LOST, "the host is shutting down"
+                )
+            client.pending.clear()
+            for outbox in (client.outbox, client.control):
+                if outbox is not None:
+                    outbox.close()
+
+    def _count_dropped(self, client_id: str, dropped: int) -> None:
+        if dropped:
+            self.counters.frames_dropped += dropped
+            logger.warning(
+                "dropped %d frames queued for client %s: its stream ended",
+                dropped,
+                client_id,
+            )
+
+    # Data frames ------------------------------------------------------------
+
+    async def on_frame(self, client_id: str, frame: bytes) -> None:
+        """Route one frame received on ``client_id``'s data stream."""
+        self.counters.frames_received += 1
+        try:
+            message = pb.Message.FromString(frame)
+        except DecodeError as error:
+            self.counters.malformed_frames += 1
+            logger.warning(
+                "skipped a malformed %d-byte frame from client %s: %s",
+                len(frame),
+                client_id,
+                error,
+            )
+            return
+        kind = message.WhichOneof("message")
+        if kind == "cloudEvent":
+            await self._route_event(client_id, frame, message.cloudEvent)
+        elif kind == "request":
+            await self._route_request(client_id, message)
+        elif kind == "response":
+            await self._route_response(client_id, message)
+        else:
+            self.counters.unknown_frames += 1
+            logger.warning(
+                "skipped a %d-byte frame with no known message from client %s",
+                len(frame),
+                client_id,
+            )
+
+    async def _route_event(
+        self, client_id: str, frame: bytes, event: cloudevent_pb2.CloudEvent
+    ) -> None:
+        topic_type = event.type
+        recipients = self._recipients.get(topic_type)
+        if recipients is None:
+            recipients = self._event_recipients(client_id, topic_type)
+            if recipients is None:
+                return
+        self.counters.events_routed += 1
+        if not recipients:
+            self.counters.events_without_subscriber += 1
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("no subscriber for topic type %r", topic_type)
+            return
+        for recipient_id in recipients:
+            recipient = self._clients.get(recipient_id)
+            if recipient is None or recipient.outbox is None:
+                self.counters.frames_dropped += 1
+                logger.warning(
+                    "event for topic type %r not delivered to client %s: it has "
+                    "no open channel",
+                    topic_type,
+                    recipient_id,
+                )
+                continue
+            if await recipient.outbox.put(frame):
+                self.counters.event_deliveries += 1
+            else:
+                self.counters.frames_dropped += 1
+
+    def _event_recipients(
+        self, client_id: str, topic_type: str
+    ) -> tuple[str, ...] | None:
+        try:
+            topic = TopicId(topic_type)
+        except ValueError as error:
+            self.counters.malformed_frames += 1
+            logger.warning("skipped an event from client %s: %s", client_id, error)
+            return None
+        owners: dict[str, None] = {}
+        for subscription in self._subscriptions.values():
+            if not subscription.is_match(topic):
+                continue
+            owner = self._type_owner.get(subscription.agent_type)
+            if owner is None:
+                logger.warning(
+                    "topic type %r matches %r but no client serves agent type %r",
+                    topic_type,
+                    subscription,
+                    subscription.agent_type,
+                )
+            else:
+                owners[owner] = None
+        recipients = self._recipients[topic_type] = tuple(owners)
+        return recipients
+
+    async def _route_request(self, client_id: str, message: pb.Message) -> None:
+        request = message.request
+        target_type = request.target.type
+        owner_id = self._type_owner.get(target_type)
+        target = self._clients.get(owner_id) if owner_id is not None else None
+        if target is None or target.outbox is None:
+            self.counters.rpc_undeliverable += 1
+            reason = (
+                f"no worker serves agent type {target_type!r}"
+                if target is None
+                else f"the worker of agent type {target_type!r} has no open channel"
+            )
+            logger.info(
+                "request %s from client %s undeliverable: %s",
+                request.request_id,
+                client_id,
+                reason,
+            )
+            self._reply_error(
+                client_id, request.request_id, RpcErrorKind.UNDELIVERABLE, reason
+            )
+            return
+        host_request_id = f"{self._id_prefix}{next(self._request_ids)}"
+        pending = _PendingRpc(client_id, request.request_id, target_type)
+        pending.timer = asyncio.get_running_loop().call_later(
+            self._rpc_timeout, self._expire, target.client_id, host_request_id
+        )
+        target.pending[host_request_id] = pending
+        request.request_id = host_request_id
+        self.counters.rpc_forwarded += 1
+        await target.outbox.put(message.SerializeToString())
+
+    async def _route_response(self, client_id: str, message: pb.Message) -> None:
+        response = message.response
+        client = self._clients.get(client_id)
+        pending = client.pending.pop(response.request_id, None) if client else None
+        if pending is None:
+            self.counters.unmatched_replies += 1
+            logger.info(
+                "client %s replied to unknown or expired request %s",
+                client_id,
+                response.request_id,
+            )
+            return
+        if pending.timer is not None:
+            pending.timer.cancel()
+        caller = self._clients.get(pending.caller_id)
+        if caller is None or caller.outbox is None:
+            self.counters.frames_dropped += 1
+            logger.info(
+                "reply to request %s dropped: caller %s disconnected",
+                pending.request_id,
+                pending.caller_id,
+            )
+            return
+        response.request_id = pending.request_id
+        self.counters.rpc_replies += 1
+        await caller.outbox.put(message.SerializeToString())
+
+    def _expire(self, target_id: str, host_request_id: str) -> None:
+        target = self._clients.get(target_id)
+        pending = target.pending.pop(host_request_id, None) if target else None
+        if pending is None:
+            return
+        self.counters.rpc_timed_out += 1
+        self._fail_pending(
+            pending,
+            RpcErrorKind.TIMEOUT,
+            f"agent type {pending.target_type!r} did not reply within "
+            f"{self._rpc_timeout:g} s",
+        )
+
+    def _fail_pending(
+        self, pending: _PendingRpc, kind: RpcErrorKind, reason: str
+    ) -> None:
+        if pending.timer is not None:
+            pending.timer.cancel()
+        if kind is RpcErrorKind.CONNECTION_LOST:
+            self.counters.rpc_target_lost += 1
+        self._reply_error(pending.caller_id, pending.request_id, kind, reason)
+
+    def _reply_error(
+        self, client_id: str, request_id: str, kind: RpcErrorKind, reason: str
+    ) -> None:
+        client = self._clients.get(client_id)
+        if client is None or client.outbox is None:
+            return
+        client.outbox.put_urgent(error_response_frame(request_id, kind, reason))
+
+    # Control frames ---------------------------------------------------------
+
+    async def on_control_frame(self, client_id: str, frame: bytes) -> None:
+        """Route one control message by its ``destination``, unchanged."""
+        try:
+            destination = pb.ControlMessage.FromString(frame).destination
+        except DecodeError as error:
+            self.counters.malformed_frames += 1
+            logger.warning(
+                "skipped a malformed control frame from client %s: %s",
+                client_id,
+                error,
+            )
+            return
+        target_id: str | None = None
+        if destination.startswith(_AGENT_ID_DESTINATION):
+            agent_type = destination[len(_AGENT_ID_DESTINATION) :].partition("/")[0]
+            target_id = self._type_owner.get(agent_type)
+        elif destination.startswith(_CLIENT_ID_DESTINATION):
+            target_id = destination[len(_CLIENT_ID_DESTINATION) :]
+        target = self._clients.get(target_id) if target_id is not None else None
+        if target is None or target.control is None:
+            self.counters.control_undeliverable += 1
+            logger.warning(
+                "control message from client %s to %r undeliverable: no such "
+                "control channel",
+                client_id,
+                destination,
+            )
+            return
+        if await target.control.put(frame):
+            self.counters.control_routed += 1
+        else:
+            self.counters.frames_dropped += 1

@@ -1,0 +1,57 @@
+"""Message size limits, applied identically by the host and the worker."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ..errors import MessageTooLargeError
+
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "FRAME_HEADROOM",
+    "check_frame_size",
+    "check_payload_size",
+    "frame_limit",
+    "grpc_size_options",
+]
+
+DEFAULT_MAX_MESSAGE_SIZE: Final = 64 * 1024 * 1024
+"""Largest payload (serialized message) accepted by default: 64 MiB."""
+
+FRAME_HEADROOM: Final = 1024 * 1024
+"""Room for the envelope around a payload (ids, topic, attributes, metadata)."""
+
+
+def frame_limit(max_message_size: int) -> int:
+    """The largest gRPC frame allowed for payloads up to ``max_message_size``."""
+    return max_message_size + FRAME_HEADROOM
+
+
+def grpc_size_options(max_message_size: int) -> list[tuple[str, int]]:
+    """gRPC channel/server options raising both send and receive limits."""
+    if max_message_size <= 0:
+        raise ValueError(f"max_message_size must be positive, got {max_message_size}")
+    limit = frame_limit(max_message_size)
+    return [
+        ("grpc.max_send_message_length", limit),
+        ("grpc.max_receive_message_length", limit),
+    ]
+
+
+def check_payload_size(size: int, max_message_size: int, what: str) -> None:
+    """Raise :class:`MessageTooLargeError` if a payload exceeds the limit."""
+    if size > max_message_size:
+        raise MessageTooLargeError(
+            f"{what} is {size} bytes, over max_message_size={max_message_size}; "
+            "raise max_message_size on the host and every worker to send it"
+        )
+
+
+def check_frame_size(size: int, max_message_size: int, what: str) -> None:
+    """Raise :class:`MessageTooLargeError` if a whole frame exceeds the limit."""
+    limit = frame_limit(max_message_size)
+    if size > limit:
+        raise MessageTooLargeError(
+            f"{what} is a {size}-byte frame, over the {limit}-byte frame limit "
+            f"(max_message_size={max_message_size} plus envelope headroom)"
+        )
