@@ -1,0 +1,113 @@
+"""Running real protoc (``grpc_tools.protoc``) with the agentgen plugin in tests.
+
+Shared by every test that needs generated code: ``run_protoc`` compiles
+contracts, ``importable`` makes the output importable for one test and unloads
+it afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from agentgen.protos import protos_path
+
+PLUGIN_NAME = "protoc-gen-agentgen"
+PROTOC_TIMEOUT_SECONDS = 120.0
+
+
+def plugin_path() -> Path:
+    """The installed ``protoc-gen-agentgen`` beside this interpreter."""
+    found = shutil.which(PLUGIN_NAME, path=str(Path(sys.executable).parent))
+    if found is None:
+        raise RuntimeError(
+            f"{PLUGIN_NAME} is not installed beside {sys.executable}; "
+            "run `pip install -e '.[test]'`"
+        )
+    return Path(found)
+
+
+def protoc_command(
+    proto_root: Path,
+    files: Sequence[str],
+    out: Path,
+    *,
+    agentgen: bool = True,
+    pyi: bool = True,
+    extra_args: Sequence[str] = (),
+) -> list[str]:
+    """The ``python -m grpc_tools.protoc`` command line :func:`run_protoc` runs."""
+    command = [
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
+        f"-I{proto_root}",
+        f"-I{protos_path()}",
+        f"--python_out={out}",
+    ]
+    if pyi:
+        command.append(f"--pyi_out={out}")
+    if agentgen:
+        command += [f"--plugin={PLUGIN_NAME}={plugin_path()}", f"--agentgen_out={out}"]
+    return [*command, *extra_args, *files]
+
+
+def run_protoc(
+    proto_root: Path,
+    files: list[str],
+    out: Path,
+    *,
+    agentgen: bool = True,
+    pyi: bool = True,
+    extra_args: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    """Compile ``files`` (relative to ``proto_root``) into ``out``; never raises.
+
+    Runs ``python -m grpc_tools.protoc -I proto_root -I <agentgen protos>
+    --python_out [--pyi_out] [--agentgen_out]``; check ``returncode`` and
+    ``stderr`` of the result.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        protoc_command(
+            proto_root, files, out, agentgen=agentgen, pyi=pyi, extra_args=extra_args
+        ),
+        capture_output=True,
+        text=True,
+        timeout=PROTOC_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def proto_files(proto_root: Path) -> list[str]:
+    """Every ``.proto`` below ``proto_root``, relative and sorted."""
+    return sorted(
+        path.relative_to(proto_root).as_posix() for path in proto_root.rglob("*.proto")
+    )
+
+
+@contextmanager
+def importable(directory: Path) -> Iterator[None]:
+    """Put ``directory`` first on ``sys.path``; unload its modules afterwards."""
+    root = directory.resolve()
+    sys.path.insert(0, str(root))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(root))
+        for name, module in list(sys.modules.items()):
+            if _loaded_from(module, root):
+                del sys.modules[name]
+
+
+def _loaded_from(module: object, root: Path) -> bool:
+    locations = [getattr(module, "__file__", None)]
+    locations += list(getattr(module, "__path__", []) or [])
+    return any(
+        location is not None and Path(location).resolve().is_relative_to(root)
+        for location in locations
+    )
