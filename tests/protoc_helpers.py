@@ -99,9 +99,15 @@ def importable(directory: Path) -> Iterator[None]:
         yield
     finally:
         sys.path.remove(str(root))
-        for name, module in list(sys.modules.items()):
-            if _loaded_from(module, root):
-                del sys.modules[name]
+        # Decide first, delete after: a namespace package's path is recomputed
+        # through its parent, which must still be loaded.
+        loaded = [
+            name
+            for name, module in list(sys.modules.items())
+            if _loaded_from(module, root)
+        ]
+        for name in loaded:
+            del sys.modules[name]
 
 
 def _loaded_from(module: object, root: Path) -> bool:
