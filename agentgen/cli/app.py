@@ -91,12 +91,24 @@ def generate(
             show_default=False,
         ),
     ] = None,
+    plugin_options: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--opt",
+            help="Option for protoc-gen-agentgen, KEY=VALUE (repeatable; default: "
+            "[tool.agentgen] plugin_options), e.g. dotnet_names=error.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Compile contracts into _pb2.py, _pb2.pyi and _agents.py modules."""
-    proto_dir = _proto_dir(proto_dir)
-    if out is None:
-        out = load_project_config(Path.cwd()).out
-    files = compile_contracts(proto_dir, out)
+    if proto_dir is None or out is None or plugin_options is None:
+        config = load_project_config(Path.cwd())
+        proto_dir = proto_dir if proto_dir is not None else config.proto_dir
+        out = out if out is not None else config.out
+        if plugin_options is None:
+            plugin_options = list(config.plugin_options)
+    files = compile_contracts(proto_dir, out, plugin_options)
     typer.echo(
         f"agentgen: generated code for {len(files)} contract(s) from "
         f"{display_path(proto_dir)} into {display_path(out)}"

@@ -5,6 +5,7 @@ It supplies the defaults of ``agentgen generate`` and ``agentgen graph``::
     [tool.agentgen]
     proto_dir = "protos"   # where the contracts live
     out = "src"            # where generated modules are written
+    plugin_options = ["dotnet_names=error"]   # passed to protoc-gen-agentgen
 
 Both paths are relative to the folder holding ``pyproject.toml``.
 """
@@ -27,7 +28,7 @@ __all__ = [
 
 DEFAULT_PROTO_DIR = "protos"
 DEFAULT_OUT = "."
-_KNOWN_KEYS = frozenset({"proto_dir", "out"})
+_KNOWN_KEYS = frozenset({"proto_dir", "out", "plugin_options"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ProjectConfig:
 
     proto_dir: Path
     out: Path
+    plugin_options: tuple[str, ...]
     pyproject: Path | None
 
 
@@ -58,13 +60,14 @@ def load_project_config(start: Path) -> ProjectConfig:
     start = start.resolve()
     pyproject = find_pyproject(start)
     if pyproject is None:
-        return ProjectConfig(start / DEFAULT_PROTO_DIR, start / DEFAULT_OUT, None)
+        return ProjectConfig(start / DEFAULT_PROTO_DIR, start / DEFAULT_OUT, (), None)
     table = _agentgen_table(pyproject)
     root = pyproject.parent
     return ProjectConfig(
         proto_dir=root
         / _path_setting(table, "proto_dir", DEFAULT_PROTO_DIR, pyproject),
         out=root / _path_setting(table, "out", DEFAULT_OUT, pyproject),
+        plugin_options=_plugin_options(table, pyproject),
         pyproject=pyproject,
     )
 
@@ -99,3 +102,15 @@ def _path_setting(
             f" got {value!r}"
         )
     return value
+
+
+def _plugin_options(table: dict[str, object], pyproject: Path) -> tuple[str, ...]:
+    value = table.get("plugin_options", [])
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item for item in value
+    ):
+        raise UsageProblem(
+            f"{pyproject}: [tool.agentgen] plugin_options must be a list of "
+            f'"key=value" strings, got {value!r}'
+        )
+    return tuple(value)

@@ -117,10 +117,13 @@ def _run_protoc(proto_dir: Path, arguments: Sequence[str]) -> None:
         raise ProtocFailed(completed.returncode)
 
 
-def compile_contracts(proto_dir: Path, out: Path) -> list[str]:
+def compile_contracts(
+    proto_dir: Path, out: Path, plugin_options: Sequence[str] = ()
+) -> list[str]:
     """Generate ``_pb2.py``, ``_pb2.pyi`` and ``_agents.py`` for every contract.
 
-    Creates ``out`` if needed (and removes the folders it created if protoc
+    ``plugin_options`` (``key=value``) go to protoc-gen-agentgen, which checks
+    them. Creates ``out`` if needed (and removes the folders it created if protoc
     fails, so a failed run leaves nothing behind). Returns the contracts compiled.
     """
     files = find_proto_files(proto_dir)
@@ -136,6 +139,7 @@ def compile_contracts(proto_dir: Path, out: Path) -> list[str]:
                     f"--python_out={out.resolve()}",
                     f"--pyi_out={out.resolve()}",
                     f"--agentgen_out={out.resolve()}",
+                    *(f"--agentgen_opt={option}" for option in plugin_options),
                     *(str((proto_dir / name).resolve()) for name in files),
                 ],
             )
