@@ -1,0 +1,287 @@
+"""The measured flows: which processes each scenario starts, and what it reads.
+
+A flow runs once on one system in fresh processes and returns a
+:class:`~bench.measure.Sample`. Hosts start first, then receivers, then
+senders, each after the previous one reported ``ready``; throughput is
+measured at the receiver (first to last message received).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .measure import Sample, Window
+from .procs import Child, ChildGroup, Event
+from .systems import System
+
+__all__ = ["FLOWS", "QUICK_COUNTS", "Counts", "FlowContext"]
+
+READY_TIMEOUT_SECONDS = 90.0
+STOP_TIMEOUT_SECONDS = 30.0
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many messages each flow sends (the issue's counts by default)."""
+
+    inprocess_publish: int = 20_000
+    inprocess_publish_warmup: int = 1_000
+    inprocess_rpc: int = 5_000
+    inprocess_rpc_warmup: int = 500
+    grpc_publish: int = 20_000
+    grpc_rpc: int = 2_000
+    grpc_rpc_warmup: int = 100
+    grpc_rpc_concurrent: int = 2_000
+    grpc_rpc_callers: int = 16
+    large: int = 2_000
+    large_size: int = 64 * 1024
+    fanout: int = 5_000
+    fanout_subscribers: int = 4
+    payload_size: int = 100
+
+
+QUICK_COUNTS = Counts(
+    inprocess_publish=300,
+    inprocess_publish_warmup=30,
+    inprocess_rpc=100,
+    inprocess_rpc_warmup=10,
+    grpc_publish=200,
+    grpc_rpc=50,
+    grpc_rpc_warmup=5,
+    grpc_rpc_concurrent=64,
+    large=20,
+    fanout=100,
+)
+"""Small counts: every flow runs, in seconds (``--quick``, the smoke test)."""
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """What every flow needs besides the system."""
+
+    counts: Counts
+    work_dir: Path
+    """Children's working directory."""
+    log_dir: Path
+    """Where each child's stderr goes."""
+
+    def group(self, system: System) -> ChildGroup:
+        """A fresh group of children of ``system``."""
+        return ChildGroup(system.env, self.work_dir, self.log_dir)
+
+
+def _done_timeout(messages: int, seconds_per_message: float) -> float:
+    """A generous bound for a phase: AutoGen under load, times three."""
+    return 30.0 + messages * seconds_per_message
+
+
+async def _ready(child: Child) -> Event:
+    return await child.expect("ready", READY_TIMEOUT_SECONDS)
+
+
+async def _stop_all(children: list[Child]) -> dict[str, Event]:
+    """Stop every child, last started first (the host last); their results."""
+    return {
+        child.name: await child.stop(STOP_TIMEOUT_SECONDS)
+        for child in reversed(children)
+    }
+
+
+# -- in-process ------------------------------------------------------------
+
+
+async def inprocess_publish(context: FlowContext, system: System) -> Sample:
+    """Scenario 1: publish to one subscribed agent in one process."""
+    count = context.counts.inprocess_publish
+    sample = Sample()
+    async with context.group(system) as group:
+        child = await group.spawn(
+            "inprocess",
+            system.inprocess_argv(
+                "publish", count, context.counts.inprocess_publish_warmup
+            ),
+        )
+        await _ready(child)
+        window = await Window(group.children).open()
+        await child.send("go")
+        timeout = _done_timeout(count, 0.002)
+        published = await child.expect("done", timeout)
+        received = await child.expect("done", timeout)
+        sample.add_usage(
+            "publish", await window.close(), count, {child.name: "process"}
+        )
+        await _stop_all(group.children)
+    sample.metrics["msgs_per_s"] = count / (received["last"] - published["start"])
+    return sample
+
+
+def _record_calls(sample: Sample, prefix: str, figures: dict[str, float]) -> None:
+    sample.metrics[f"{prefix}calls_per_s"] = figures["count"] / figures["wall"]
+    sample.metrics[f"{prefix}p50_us"] = figures["p50_us"]
+    sample.metrics[f"{prefix}p99_us"] = figures["p99_us"]
+
+
+async def inprocess_rpc(context: FlowContext, system: System) -> Sample:
+    """Scenario 2: sequential RPCs to one agent in one process."""
+    count = context.counts.inprocess_rpc
+    sample = Sample()
+    async with context.group(system) as group:
+        child = await group.spawn(
+            "inprocess",
+            system.inprocess_argv("rpc", count, context.counts.inprocess_rpc_warmup),
+        )
+        await _ready(child)
+        window = await Window(group.children).open()
+        await child.send("go", phase="sequential", count=count, callers=1)
+        figures = await child.expect("done", _done_timeout(count, 0.002))
+        sample.add_usage("rpc", await window.close(), count, {child.name: "process"})
+        await _stop_all(group.children)
+    _record_calls(sample, "", figures)
+    return sample
+
+
+# -- gRPC ------------------------------------------------------------------
+
+
+async def _publish_through_host(
+    context: FlowContext,
+    system: System,
+    *,
+    count: int,
+    size: int,
+    random: bool,
+    subscribers: int,
+    seconds_per_message: float,
+) -> Sample:
+    """Host, ``subscribers`` subscriber workers, one publisher worker."""
+    sample = Sample()
+    async with context.group(system) as group:
+        host = await group.spawn("host", system.host_argv())
+        address = str((await _ready(host))["address"])
+        subs: list[Child] = []
+        ready_at: list[float] = []
+        for index in range(subscribers):
+            agent_type = "Sink" if subscribers == 1 else f"Sink{index}"
+            sub = await group.spawn(
+                f"sub{index}",
+                system.worker_argv(
+                    "sub", address, count=count, size=size, agent_type=agent_type
+                ),
+            )
+            ready_at.append(float((await _ready(sub))["t"]) - sub.started)
+            subs.append(sub)
+        pub = await group.spawn(
+            "pub",
+            system.worker_argv("pub", address, count=count, size=size, random=random),
+        )
+        await _ready(pub)
+        window = await Window(group.children).open()
+        await pub.send("go")
+        timeout = _done_timeout(count * subscribers, seconds_per_message)
+        await pub.expect("done", timeout)
+        received = [await sub.expect("done", timeout) for sub in subs]
+        roles = {"host": "host", "pub": "pub", **{sub.name: "sub" for sub in subs}}
+        sample.add_usage("publish", await window.close(), count, roles)
+        results = await _stop_all(group.children)
+    first = min(float(r["first"]) for r in received)
+    last = max(float(r["last"]) for r in received)
+    per_receiver = [count / (float(r["last"]) - float(r["first"])) for r in received]
+    sample.metrics["msgs_per_s"] = sum(per_receiver) / len(per_receiver)
+    sample.metrics["deliveries_per_s"] = count * subscribers / (last - first)
+    sample.metrics["mib_per_s"] = sample.metrics["msgs_per_s"] * size / MIB
+    sample.metrics["cold_start_ms"] = ready_at[0] * 1e3
+    host_result = results["host"]
+    sample.metrics["host_rss_mib"] = float(host_result["rss_kib"]) / 1024
+    return sample
+
+
+async def grpc_publish(context: FlowContext, system: System) -> Sample:
+    """Scenarios 3 and 7: 100-byte publishes to one subscriber process."""
+    counts = context.counts
+    return await _publish_through_host(
+        context,
+        system,
+        count=counts.grpc_publish,
+        size=counts.payload_size,
+        random=False,
+        subscribers=1,
+        seconds_per_message=0.003,
+    )
+
+
+async def grpc_large(context: FlowContext, system: System) -> Sample:
+    """Scenario 5: 64 KiB random-bytes publishes to one subscriber process."""
+    counts = context.counts
+    return await _publish_through_host(
+        context,
+        system,
+        count=counts.large,
+        size=counts.large_size,
+        random=True,
+        subscribers=1,
+        seconds_per_message=0.08,
+    )
+
+
+async def grpc_fanout(context: FlowContext, system: System) -> Sample:
+    """Scenario 6: 100-byte publishes to four subscriber processes."""
+    counts = context.counts
+    return await _publish_through_host(
+        context,
+        system,
+        count=counts.fanout,
+        size=counts.payload_size,
+        random=False,
+        subscribers=counts.fanout_subscribers,
+        seconds_per_message=0.003,
+    )
+
+
+async def grpc_rpc(context: FlowContext, system: System) -> Sample:
+    """Scenario 4: RPCs worker → host → worker; sequential, then concurrent."""
+    counts = context.counts
+    sample = Sample()
+    async with context.group(system) as group:
+        host = await group.spawn("host", system.host_argv())
+        address = str((await _ready(host))["address"])
+        echo = await group.spawn("echo", system.worker_argv("echo", address))
+        await _ready(echo)
+        caller = await group.spawn(
+            "caller",
+            system.worker_argv("caller", address, warmup=counts.grpc_rpc_warmup),
+        )
+        await _ready(caller)
+        roles = {"host": "host", "caller": "caller", "echo": "callee"}
+        phases = (
+            ("", "sequential", counts.grpc_rpc, 1),
+            (
+                "conc_",
+                "concurrent",
+                counts.grpc_rpc_concurrent,
+                counts.grpc_rpc_callers,
+            ),
+        )
+        for prefix, phase, count, callers in phases:
+            window = await Window(group.children).open()
+            await caller.send("go", phase=phase, count=count, callers=callers)
+            figures = await caller.expect("done", _done_timeout(count, 0.01))
+            sample.add_usage(phase, await window.close(), count, roles)
+            _record_calls(sample, prefix, figures)
+        await _stop_all(group.children)
+    return sample
+
+
+Flow = Callable[[FlowContext, System], Awaitable[Sample]]
+
+FLOWS: dict[str, Flow] = {
+    "inprocess_publish": inprocess_publish,
+    "inprocess_rpc": inprocess_rpc,
+    "grpc_publish": grpc_publish,
+    "grpc_rpc": grpc_rpc,
+    "grpc_large": grpc_large,
+    "grpc_fanout": grpc_fanout,
+}
+"""Every flow by name (scenarios refer to flows by these names)."""

@@ -1,0 +1,132 @@
+"""The systems compared: agentgen, AutoGen 0.7.5, and the bare relay floor.
+
+A :class:`System` knows its Python, the environment of its children and the
+command line of each child program in ``bench/children``. Worker programs
+share one command line (``childio.parse_worker_args``), so a scenario's flow
+is written once for all systems.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "AGENTGEN",
+    "AUTOGEN",
+    "CHILDREN_DIR",
+    "FLOOR",
+    "System",
+    "child_environment",
+]
+
+CHILDREN_DIR = Path(__file__).resolve().parent / "children"
+AGENTGEN = "agentgen"
+AUTOGEN = "autogen"
+FLOOR = "floor"
+# Variables of our Python that must not leak into a child's.
+_PYTHON_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
+_FORWARDED_VARIABLES = ("AGENTGEN_BENCH_LOOP",)
+
+
+def child_environment(gencode_dir: Path) -> dict[str, str]:
+    """Our environment minus our Python's variables, plus ``gencode_dir``."""
+    environment = {
+        key: value for key, value in os.environ.items() if key not in _PYTHON_VARIABLES
+    }
+    environment["PYTHONPATH"] = str(gencode_dir)
+    environment["PYTHONUNBUFFERED"] = "1"
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the source tree clean
+    return environment
+
+
+@dataclass(frozen=True)
+class System:
+    """One system under test and how to start its child programs."""
+
+    key: str
+    label: str
+    python: Path
+    gencode_dir: Path
+    program_prefix: str
+    """Child programs are ``<prefix>_host.py``, ``<prefix>_worker.py`` and
+    ``<prefix>_inprocess.py`` (when the system has an in-process runtime)."""
+    has_inprocess: bool = True
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def make(
+        cls,
+        key: str,
+        label: str,
+        python: Path,
+        gencode_dir: Path,
+        program_prefix: str,
+        *,
+        has_inprocess: bool = True,
+    ) -> System:
+        """A system whose children see ``gencode_dir`` on ``PYTHONPATH``."""
+        return cls(
+            key,
+            label,
+            python,
+            gencode_dir,
+            program_prefix,
+            has_inprocess,
+            child_environment(gencode_dir),
+        )
+
+    def _program(self, name: str) -> list[str]:
+        return [
+            str(self.python),
+            str(CHILDREN_DIR / f"{self.program_prefix}_{name}.py"),
+        ]
+
+    def inprocess_argv(self, mode: str, count: int, warmup: int) -> list[str]:
+        """The in-process child (``mode`` is ``publish`` or ``rpc``)."""
+        if not self.has_inprocess:
+            raise ValueError(f"{self.label} has no in-process runtime")
+        return [
+            *self._program("inprocess"),
+            mode,
+            f"--count={count}",
+            f"--warmup={warmup}",
+        ]
+
+    def host_argv(self) -> list[str]:
+        """The host (or relay) child."""
+        return self._program("host")
+
+    def worker_argv(
+        self,
+        role: str,
+        address: str,
+        *,
+        count: int = 0,
+        size: int = 100,
+        random: bool = False,
+        warmup: int = 0,
+        agent_type: str | None = None,
+    ) -> list[str]:
+        """A worker child playing ``role`` (sub, pub, echo or caller)."""
+        argv = [
+            *self._program("worker"),
+            role,
+            f"--address={address}",
+            f"--count={count}",
+            f"--size={size}",
+            f"--warmup={warmup}",
+        ]
+        if random:
+            argv.append("--random")
+        if agent_type is not None:
+            argv.append(f"--agent-type={agent_type}")
+        return argv
+
+
+def current_python() -> Path:
+    """The Python running the benchmark (agentgen's venv)."""
+    return Path(sys.executable)
