@@ -28,26 +28,28 @@ OPTIONS_FILE = "agentgen/options.proto"
 AgentOptions = options_pb2.AgentOptions
 
 # The compiled module types its extensions loosely; these are what they are.
-_AGENT = cast(
+AGENT_EXTENSION = cast(
     "_ExtensionFieldDescriptor[ServiceOptions, AgentOptions]", options_pb2.agent
 )
-_TOPIC = cast("_ExtensionFieldDescriptor[MessageOptions, str]", options_pb2.topic)
+TOPIC_EXTENSION = cast(
+    "_ExtensionFieldDescriptor[MessageOptions, str]", options_pb2.topic
+)
 
 
 def agent_options(service: ServiceDescriptorProto) -> AgentOptions | None:
     """The service's ``(agentgen.agent)`` option, or None if it is no agent."""
     options = service.options
-    if not options.HasExtension(_AGENT):
+    if not options.HasExtension(AGENT_EXTENSION):
         return None
-    return options.Extensions[_AGENT]
+    return options.Extensions[AGENT_EXTENSION]
 
 
 def message_topic(message: DescriptorProto) -> str | None:
     """The message's ``(agentgen.topic)``, or None when it is not set."""
     options = message.options
-    if not options.HasExtension(_TOPIC):
+    if not options.HasExtension(TOPIC_EXTENSION):
         return None
-    return options.Extensions[_TOPIC]
+    return options.Extensions[TOPIC_EXTENSION]
 
 
 def has_undecoded_options(options: MessageOptions | ServiceOptions) -> bool:

@@ -55,7 +55,7 @@ def _dedent(lines: list[str]) -> list[str]:
 def _comment_lines(comment: str) -> list[str]:
     """Split a comment into escaped lines, without surrounding blank lines."""
     raw = comment.replace("\r\n", "\n").split("\n")
-    lines = [_escape(_expand_leading_tabs(line)).rstrip() for line in raw]
+    lines = [_expand_leading_tabs(_escape(line)).rstrip() for line in raw]
     while lines and not lines[-1]:
         lines.pop()
     while lines and not lines[0]:
