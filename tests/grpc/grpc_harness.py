@@ -7,17 +7,18 @@ compiled protos, as a foreign worker (AutoGen Python, .NET) would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
 from agentgen.protos import agent_worker_pb2 as pb
-from agentgen.runtime.grpc import service
+from agentgen.runtime.grpc import GrpcWorkerRuntime, service
 
 DEFAULT_WAIT = 10.0
 
@@ -205,3 +206,18 @@ def request_message(request_id: str, target_type: str, key: str = "k") -> pb.Mes
     request.payload.data_content_type = "application/json"
     request.payload.data = b'"ping"'
     return message
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    address: str, **options: Any
+) -> AsyncIterator[GrpcWorkerRuntime]:
+    """A started GrpcWorkerRuntime on ``address``, stopped afterwards."""
+    options.setdefault("rpc_timeout", DEFAULT_WAIT)
+    options.setdefault("connect_timeout", DEFAULT_WAIT)
+    worker = GrpcWorkerRuntime(address, **options)
+    await bounded(worker.start())
+    try:
+        yield worker
+    finally:
+        await bounded(worker.stop())

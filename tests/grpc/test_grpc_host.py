@@ -159,6 +159,35 @@ async def test_events_go_unchanged_once_to_each_subscribed_client(
     assert host.counters.event_deliveries == 5
 
 
+async def test_unrouted_events_wait_briefly_for_a_late_subscriber(
+    host: GrpcHost,
+) -> None:
+    async with RawPeer(host.address) as publisher, RawPeer(host.address) as late:
+        frame = event_message("later", "src").SerializeToString()
+        await publisher.send_raw(frame)
+        await wait_until(lambda: host.counters.events_held == 1, "the held event")
+        await late.register("late")
+        await late.subscribe("later", "late")
+        assert await late.receive_raw() == frame
+    assert host.counters.events_without_subscriber == 0
+
+
+async def test_unrouted_events_are_dropped_and_counted_when_holding_is_off() -> None:
+    async with (
+        GrpcHost("127.0.0.1:0", hold_unrouted=0) as host,
+        RawPeer(host.address) as publisher,
+        RawPeer(host.address) as late,
+    ):
+        await publisher.send(event_message("nobody-listens"))
+        await wait_until(
+            lambda: host.counters.events_without_subscriber == 1, "the drop"
+        )
+        await late.register("late")
+        await late.subscribe("nobody-listens", "late")
+        await publisher.send(event_message("nobody-listens", event_id="second"))
+        assert (await late.receive()).cloudEvent.id == "second"
+
+
 async def test_rpc_request_ids_are_rewritten_and_restored(host: GrpcHost) -> None:
     async with (
         RawPeer(host.address) as target,

@@ -7,16 +7,21 @@ Importing this package imports ``grpc``; :mod:`agentgen.runtime` re-exports
 from __future__ import annotations
 
 from .counters import HostCounters, WorkerCounters
-from .errors import ConnectionLostError
+from .errors import ConnectionLostError, HostRefusedError
 from .host import DEFAULT_HOST_ADDRESS, GrpcHost
+from .limits import DEFAULT_MAX_MESSAGE_SIZE
 from .tls import ClientTls, ServerTls
+from .worker import GrpcWorkerRuntime
 
 __all__ = [
     "DEFAULT_HOST_ADDRESS",
+    "DEFAULT_MAX_MESSAGE_SIZE",
     "ClientTls",
     "ConnectionLostError",
     "GrpcHost",
+    "GrpcWorkerRuntime",
     "HostCounters",
+    "HostRefusedError",
     "ServerTls",
     "WorkerCounters",
 ]

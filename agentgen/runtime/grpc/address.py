@@ -28,8 +28,8 @@ def split_host_port(address: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
-def resolve_worker_target(host_address: str | None) -> str:
-    """The ``host:port`` a worker connects to.
+def resolve_worker_target(host_address: str | None) -> tuple[str, bool]:
+    """The ``host:port`` a worker connects to, and whether ``https://`` was given.
 
     From the argument, else the ``AGENT_HOST`` environment variable, else
     ``localhost:53071``; an ``http://`` or ``https://`` scheme and a trailing
@@ -38,13 +38,15 @@ def resolve_worker_target(host_address: str | None) -> str:
     address = host_address or os.environ.get(AGENT_HOST_ENV) or DEFAULT_WORKER_TARGET
     source = "host_address" if host_address else AGENT_HOST_ENV
     address = address.strip()
+    https = False
     for scheme in _SCHEMES:
-        if address.startswith(scheme):
+        if address.lower().startswith(scheme):
             address = address[len(scheme) :]
+            https = scheme == "https://"
             break
     address = address.rstrip("/")
     try:
         split_host_port(address)
     except ValueError as error:
         raise ValueError(f"{source}: {error}") from None
-    return address
+    return address, https

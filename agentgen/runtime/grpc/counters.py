@@ -21,7 +21,10 @@ class HostCounters(_Counters):
     frames_received: int = 0
     events_routed: int = 0
     event_deliveries: int = 0
+    events_held: int = 0
+    """Events that matched no subscription and were held for late subscribers."""
     events_without_subscriber: int = 0
+    """Events dropped because no subscription matched them (even after holding)."""
     rpc_forwarded: int = 0
     rpc_replies: int = 0
     rpc_undeliverable: int = 0

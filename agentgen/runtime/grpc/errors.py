@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import NotDeliveredError
+from ..errors import AgentgenError, NotDeliveredError
 
-__all__ = ["ConnectionLostError"]
+__all__ = ["ConnectionLostError", "HostRefusedError"]
 
 
 class ConnectionLostError(NotDeliveredError):
@@ -14,3 +14,8 @@ class ConnectionLostError(NotDeliveredError):
     host reports that the target agent's worker disconnected mid-call. The
     request may or may not have been handled.
     """
+
+
+class HostRefusedError(AgentgenError, ValueError):
+    """The host refused a registration: an agent type another worker owns,
+    or a subscription that already exists."""

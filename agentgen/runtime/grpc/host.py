@@ -23,6 +23,7 @@ __all__ = ["DEFAULT_HOST_ADDRESS", "GrpcHost"]
 logger = logging.getLogger("agentgen.runtime.grpc.host")
 
 DEFAULT_HOST_ADDRESS = "127.0.0.1:53071"
+_HOLD_BYTES = 64 * 1024 * 1024
 
 
 class GrpcHost:
@@ -34,6 +35,12 @@ class GrpcHost:
 
     ``address`` is ``host:port``; port 0 picks a free port, which
     :attr:`address` reports once :meth:`start` returned.
+
+    An event no subscription matches is held for ``hold_unrouted`` seconds
+    (0 disables this) and delivered if a matching subscription arrives
+    meanwhile, so nothing is lost while workers re-register after a restart.
+    RPCs without a reply after ``rpc_timeout`` seconds are answered with an
+    error. ``client_queue_size`` bounds the frames queued per client.
     """
 
     def __init__(
@@ -44,6 +51,7 @@ class GrpcHost:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         rpc_timeout: float = 60.0,
         client_queue_size: int = 1024,
+        hold_unrouted: float = 5.0,
         grpc_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
         if rpc_timeout <= 0:
@@ -62,6 +70,8 @@ class GrpcHost:
             rpc_timeout=rpc_timeout,
             outbox_limit=client_queue_size,
             counters=self.counters,
+            hold_unrouted=hold_unrouted,
+            hold_unrouted_bytes=max(max_message_size, _HOLD_BYTES),
         )
         self._server: grpc.aio.Server | None = None
 

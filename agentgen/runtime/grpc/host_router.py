@@ -24,6 +24,7 @@ from agentgen.protos import cloudevent_pb2
 from ..ids import TopicId
 from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .counters import HostCounters
+from .held_events import HeldEvents
 from .outbox import Outbox
 from .rpc_errors import RpcErrorKind
 from .wire import error_response_frame
@@ -51,8 +52,8 @@ class _PendingRpc:
 @dataclass(slots=True)
 class _Client:
     client_id: str
-    outbox: Outbox | None = None
-    control: Outbox | None = None
+    outbox: Outbox[bytes] | None = None
+    control: Outbox[bytes] | None = None
     agent_types: set[str] = field(default_factory=set)
     subscription_ids: set[str] = field(default_factory=set)
     pending: dict[str, _PendingRpc] = field(default_factory=dict)
@@ -99,7 +100,13 @@ class HostRouter:
     """Routes the frames of every connected client; owned by one host."""
 
     def __init__(
-        self, *, rpc_timeout: float, outbox_limit: int, counters: HostCounters
+        self,
+        *,
+        rpc_timeout: float,
+        outbox_limit: int,
+        counters: HostCounters,
+        hold_unrouted: float,
+        hold_unrouted_bytes: int,
     ) -> None:
         self._rpc_timeout = rpc_timeout
         self._outbox_limit = outbox_limit
@@ -110,6 +117,8 @@ class HostRouter:
         self._recipients: dict[str, tuple[str, ...]] = {}
         self._request_ids = itertools.count(1)
         self._id_prefix = uuid.uuid4().hex[:12] + "-"
+        self._unrouted_topics: set[str] = set()
+        self._held = HeldEvents(hold_unrouted, hold_unrouted_bytes, self._drop_unrouted)
 
     # Registration -----------------------------------------------------------
 
@@ -129,6 +138,7 @@ class HostRouter:
         self._type_owner[agent_type] = client_id
         self._client(client_id).agent_types.add(agent_type)
         self._recipients.clear()
+        self._release_held_events()
         logger.info("client %s registered agent type %s", client_id, agent_type)
 
     def add_subscription(self, client_id: str, message: pb.Subscription) -> None:
@@ -142,6 +152,7 @@ class HostRouter:
         self._subscriptions[subscription.id] = subscription
         self._client(client_id).subscription_ids.add(subscription.id)
         self._recipients.clear()
+        self._release_held_events()
         logger.debug("client %s added %r", client_id, subscription)
 
     def remove_subscription(self, client_id: str, subscription_id: str) -> None:
@@ -161,7 +172,7 @@ class HostRouter:
 
     # Connections ------------------------------------------------------------
 
-    def open_channel(self, client_id: str) -> Outbox:
+    def open_channel(self, client_id: str) -> Outbox[bytes]:
         """Attach a new data stream to ``client_id`` (replacing an older one)."""
         client = self._client(client_id)
         if client.outbox is not None:
@@ -169,11 +180,11 @@ class HostRouter:
                 "client %s opened a second channel; the first one is closed", client_id
             )
             self._count_dropped(client_id, client.outbox.close(discard=True))
-        client.outbox = Outbox(self._outbox_limit)
+        client.outbox = Outbox[bytes](self._outbox_limit)
         logger.info("client %s connected", client_id)
         return client.outbox
 
-    def close_channel(self, client_id: str, outbox: Outbox) -> None:
+    def close_channel(self, client_id: str, outbox: Outbox[bytes]) -> None:
         """The data stream ``outbox`` belongs to ended: forget the client."""
         self._count_dropped(client_id, outbox.close(discard=True))
         client = self._clients.get(client_id)
@@ -200,15 +211,15 @@ class HostRouter:
             del self._clients[client_id]
         logger.info("client %s disconnected", client_id)
 
-    def open_control_channel(self, client_id: str) -> Outbox:
+    def open_control_channel(self, client_id: str) -> Outbox[bytes]:
         """Attach a control stream to ``client_id``."""
         client = self._client(client_id)
         if client.control is not None:
             self._count_dropped(client_id, client.control.close(discard=True))
-        client.control = Outbox(self._outbox_limit)
+        client.control = Outbox[bytes](self._outbox_limit)
         return client.control
 
-    def close_control_channel(self, client_id: str, outbox: Outbox) -> None:
+    def close_control_channel(self, client_id: str, outbox: Outbox[bytes]) -> None:
         """The control stream ``outbox`` belongs to ended."""
         self._count_dropped(client_id, outbox.close(discard=True))
         client = self._clients.get(client_id)
@@ -276,14 +287,16 @@ class HostRouter:
         topic_type = event.type
         recipients = self._recipients.get(topic_type)
         if recipients is None:
-            recipients = self._event_recipients(client_id, topic_type)
-            if recipients is None:
+            try:
+                recipients = self._recipients_of(topic_type)
+            except ValueError as error:
+                self.counters.malformed_frames += 1
+                logger.warning("skipped an event from client %s: %s", client_id, error)
                 return
         self.counters.events_routed += 1
         if not recipients:
-            self.counters.events_without_subscriber += 1
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("no subscriber for topic type %r", topic_type)
+            if self._held.hold(topic_type, frame):
+                self.counters.events_held += 1
             return
         for recipient_id in recipients:
             recipient = self._clients.get(recipient_id)
@@ -301,31 +314,47 @@ class HostRouter:
             else:
                 self.counters.frames_dropped += 1
 
-    def _event_recipients(
-        self, client_id: str, topic_type: str
-    ) -> tuple[str, ...] | None:
-        try:
-            topic = TopicId(topic_type)
-        except ValueError as error:
-            self.counters.malformed_frames += 1
-            logger.warning("skipped an event from client %s: %s", client_id, error)
-            return None
+    def _recipients_of(self, topic_type: str) -> tuple[str, ...]:
+        """The clients to send an event on ``topic_type`` to (cached).
+
+        Raises ValueError for an invalid topic type.
+        """
+        cached = self._recipients.get(topic_type)
+        if cached is not None:
+            return cached
+        topic = TopicId(topic_type)
         owners: dict[str, None] = {}
         for subscription in self._subscriptions.values():
             if not subscription.is_match(topic):
                 continue
             owner = self._type_owner.get(subscription.agent_type)
-            if owner is None:
-                logger.warning(
-                    "topic type %r matches %r but no client serves agent type %r",
-                    topic_type,
-                    subscription,
-                    subscription.agent_type,
-                )
-            else:
+            if owner is not None:
                 owners[owner] = None
         recipients = self._recipients[topic_type] = tuple(owners)
         return recipients
+
+    def _release_held_events(self) -> None:
+        """Deliver held events that a new subscription or owner now routes."""
+        if not self._held:
+            return
+        for frame, recipients in self._held.release(self._recipients_of):
+            for recipient_id in recipients:
+                recipient = self._clients.get(recipient_id)
+                if recipient is not None and recipient.outbox is not None:
+                    recipient.outbox.put_urgent(frame)
+                    self.counters.event_deliveries += 1
+                else:
+                    self.counters.frames_dropped += 1
+
+    def _drop_unrouted(self, topic_type: str) -> None:
+        self.counters.events_without_subscriber += 1
+        if topic_type not in self._unrouted_topics:
+            self._unrouted_topics.add(topic_type)
+            logger.info(
+                "events on topic type %r reached no subscriber (logged once per "
+                "topic type)",
+                topic_type,
+            )
 
     async def _route_request(self, client_id: str, message: pb.Message) -> None:
         request = message.request

@@ -107,7 +107,7 @@ class AgentRpcServicer:
         client_id: str,
         frames: AsyncIterator[bytes],
         context: _FrameContext,
-        outbox: Outbox,
+        outbox: Outbox[bytes],
         on_frame: _FrameHandler,
     ) -> None:
         reader = asyncio.create_task(self._read(client_id, frames, outbox, on_frame))
@@ -121,7 +121,7 @@ class AgentRpcServicer:
         self,
         client_id: str,
         frames: AsyncIterator[bytes],
-        outbox: Outbox,
+        outbox: Outbox[bytes],
         on_frame: _FrameHandler,
     ) -> None:
         try:

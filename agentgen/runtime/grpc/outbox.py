@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import Generic, TypeVar
 
 __all__ = ["Outbox"]
 
+T = TypeVar("T")
 
-class Outbox:
-    """Frames (serialized ``agents.Message`` bytes) for one stream, in order.
+
+class Outbox(Generic[T]):
+    """Items (encoded frames) waiting to be written to one stream, in order.
 
     :meth:`put` waits while ``limit`` frames are queued (back-pressure);
     :meth:`put_urgent` never waits, for the few small frames produced from
@@ -24,7 +27,7 @@ class Outbox:
         if limit <= 0:
             raise ValueError(f"outbox limit must be positive, got {limit}")
         self._limit = limit
-        self._frames: deque[bytes] = deque()
+        self._frames: deque[T] = deque()
         self._not_empty = asyncio.Event()
         self._not_full = asyncio.Event()
         self._not_full.set()
@@ -38,14 +41,14 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._frames)
 
-    async def put(self, frame: bytes) -> bool:
+    async def put(self, frame: T) -> bool:
         """Queue ``frame``, waiting for room; ``False`` if the outbox is closed."""
         while len(self._frames) >= self._limit and not self._closed:
             self._not_full.clear()
             await self._not_full.wait()
         return self.put_urgent(frame)
 
-    def put_urgent(self, frame: bytes) -> bool:
+    def put_urgent(self, frame: T) -> bool:
         """Queue ``frame`` without waiting; ``False`` if the outbox is closed."""
         if self._closed:
             return False
@@ -53,7 +56,7 @@ class Outbox:
         self._not_empty.set()
         return True
 
-    def get_nowait(self) -> bytes | None:
+    def get_nowait(self) -> T | None:
         """The next frame, or ``None`` if none is queued."""
         if not self._frames:
             return None
@@ -62,7 +65,7 @@ class Outbox:
             self._not_full.set()
         return frame
 
-    async def get(self) -> bytes | None:
+    async def get(self) -> T | None:
         """The next frame, waiting for one; ``None`` once closed and drained."""
         while not self._frames:
             if self._closed:
@@ -70,6 +73,13 @@ class Outbox:
             self._not_empty.clear()
             await self._not_empty.wait()
         return self.get_nowait()
+
+    def drain(self) -> list[T]:
+        """Close, and remove and return everything still queued."""
+        self.close()
+        items = list(self._frames)
+        self._frames.clear()
+        return items
 
     def close(self, *, discard: bool = False) -> int:
         """Refuse further frames; return how many queued frames were discarded."""

@@ -39,8 +39,8 @@ class RpcErrorKind(StrEnum):
     """No reply within the host's RPC timeout."""
     HANDLER_RAISED = "handler-raised"
     """The target's handler raised; ``error`` is ``"<Type>: <message>"``."""
-    NO_REPLY = "no-reply"
-    """The handler returned nothing although its contract declares a reply."""
+    BAD_REPLY = "bad-reply"
+    """The handler's reply breaks its contract (e.g. nothing for a non-Empty rpc)."""
     UNHANDLED = "unhandled"
     """The target agent has no handler for the request's message type."""
     TOO_LARGE = "too-large"
@@ -55,7 +55,7 @@ _EXCEPTIONS: Final[Mapping[RpcErrorKind, type[AgentgenError]]] = {
     RpcErrorKind.UNDELIVERABLE: UndeliverableError,
     RpcErrorKind.CONNECTION_LOST: ConnectionLostError,
     RpcErrorKind.TIMEOUT: RpcTimeoutError,
-    RpcErrorKind.NO_REPLY: UnexpectedReplyError,
+    RpcErrorKind.BAD_REPLY: UnexpectedReplyError,
     RpcErrorKind.UNHANDLED: UnhandledMessageError,
     RpcErrorKind.TOO_LARGE: MessageTooLargeError,
     RpcErrorKind.UNENCODABLE: SerializationError,

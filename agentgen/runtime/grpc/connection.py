@@ -1,0 +1,186 @@
+"""The worker's side of one ``OpenChannel`` stream to the host.
+
+A :class:`HostSession` owns one stream, opened with a fresh ``client-id``: a
+task writes the frames of its outbox in order, another hands each received
+frame to the worker. A session is never reopened; the worker makes a new one
+after a loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from agentgen.protos import agent_worker_pb2 as pb
+
+from . import service
+from .outbox import Outbox
+from .tls import ClientTls
+
+__all__ = ["HostSession", "Outgoing", "open_host_channel"]
+
+logger = logging.getLogger("agentgen.runtime.grpc.worker")
+
+R = TypeVar("R", bound=Message)
+
+
+class Outgoing(NamedTuple):
+    """A frame to write; events are kept across a reconnect, others are not."""
+
+    frame: bytes
+    is_event: bool
+
+
+def open_host_channel(
+    target: str, tls: ClientTls | None, options: Sequence[tuple[str, Any]]
+) -> grpc.aio.Channel:
+    """A grpc.aio channel to the host, plain or TLS."""
+    if tls is None:
+        return grpc.aio.insecure_channel(target, options)
+    return grpc.aio.secure_channel(target, tls.credentials(), options)
+
+
+class HostSession:
+    """One ``OpenChannel`` stream and the unary calls made under its client id."""
+
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        *,
+        outbox_limit: int,
+        call_timeout: float,
+        on_frame: Callable[[HostSession, bytes], Awaitable[None]],
+        on_written: Callable[[], None],
+    ) -> None:
+        self.client_id = str(uuid.uuid4())
+        self.outbox = Outbox[Outgoing](outbox_limit)
+        self.registered_types: set[str] = set()
+        self.added_subscriptions: set[str] = set()
+        self.ended = asyncio.Event()
+        self.end_reason = ""
+        self._channel = channel
+        self._call_timeout = call_timeout
+        self._on_frame = on_frame
+        self._on_written = on_written
+        self._metadata = ((service.CLIENT_ID_HEADER, self.client_id),)
+        self._call: grpc.aio.StreamStreamCall[bytes, bytes] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def open(self) -> None:
+        """Open the stream; return once the host has attached it.
+
+        An agentgen host acknowledges the stream with initial metadata. The
+        protocol has no acknowledgement otherwise (AutoGen hosts), so then a
+        unary round trip after the stream's headers were sent must do.
+        """
+        open_channel = self._channel.stream_stream(
+            service.method_path(service.OPEN_CHANNEL), None, None
+        )
+        call = self._call = open_channel(None, metadata=self._metadata)
+        await asyncio.wait_for(call.wait_for_connection(), self._call_timeout)
+        probe = self._channel.unary_unary(
+            service.method_path(service.GET_SUBSCRIPTIONS),
+            pb.GetSubscriptionsRequest.SerializeToString,
+            pb.GetSubscriptionsResponse.FromString,
+        )(
+            pb.GetSubscriptionsRequest(),
+            metadata=self._metadata,
+            timeout=self._call_timeout,
+        )
+        agentgen_host = False
+        try:
+            headers = await probe.initial_metadata()
+            await probe
+            agentgen_host = any(
+                key == service.HOST_MARKER_HEADER for key, _ in headers or ()
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+        if agentgen_host:
+            await asyncio.wait_for(call.initial_metadata(), self._call_timeout)
+        self._tasks = [
+            asyncio.create_task(
+                self._write(call), name=f"agentgen-write-{self.client_id}"
+            ),
+            asyncio.create_task(
+                self._read(call), name=f"agentgen-read-{self.client_id}"
+            ),
+        ]
+
+    async def unary(self, method: str, request: Message, response_type: type[R]) -> R:
+        """Call a unary method of the host under this session's client id."""
+        call = self._channel.unary_unary(
+            service.method_path(method),
+            type(request).SerializeToString,
+            response_type.FromString,
+        )
+        response = await call(
+            request, metadata=self._metadata, timeout=self._call_timeout
+        )
+        assert isinstance(response, response_type)
+        return response
+
+    async def _write(self, call: grpc.aio.StreamStreamCall[bytes, bytes]) -> None:
+        outbox = self.outbox
+        try:
+            while (item := await outbox.get()) is not None:
+                await call.write(item.frame)
+                self._on_written()
+            await call.done_writing()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self._end(f"writing failed: {error!r}")
+
+    async def _read(self, call: grpc.aio.StreamStreamCall[bytes, bytes]) -> None:
+        try:
+            while True:
+                frame = await call.read()
+                if not isinstance(frame, bytes):  # grpc.aio.EOF
+                    self._end("the host ended the stream")
+                    return
+                await self._on_frame(self, frame)
+        except asyncio.CancelledError:
+            raise
+        except grpc.aio.AioRpcError as error:
+            self._end(f"{error.code().name}: {error.details()}")
+        except Exception as error:
+            self._end(f"reading failed: {error!r}")
+
+    def _end(self, reason: str) -> None:
+        if not self.ended.is_set():
+            self.end_reason = reason
+            self.outbox.close()
+            self.ended.set()
+
+    async def stop_reading(self) -> None:
+        """Stop handing received frames on (the worker is stopping)."""
+        reader = self._tasks[1] if len(self._tasks) > 1 else None
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def drain(self, timeout: float) -> None:
+        """Write what is queued (for up to ``timeout`` s), then end the stream."""
+        self.outbox.close()
+        writer = self._tasks[0] if self._tasks else None
+        if writer is not None and not writer.done():
+            await asyncio.wait({writer}, timeout=timeout)
+
+    async def close(self, reason: str) -> None:
+        """End the stream now and wait for its tasks."""
+        self._end(reason)
+        if self._call is not None:
+            self._call.cancel()
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
