@@ -9,7 +9,8 @@ an :class:`Inbox` the test awaits (bounded).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -17,8 +18,16 @@ from typing import Any
 from google.protobuf.message import Message
 
 from agentgen.runtime import Agent, AgentId, AgentRuntime, MessageContext
+from agentgen.runtime.grpc import GrpcWorkerRuntime
 
-__all__ = ["Delivery", "Inbox", "echo_reply", "register_recording_agents"]
+__all__ = [
+    "AgentgenWorker",
+    "Delivery",
+    "Inbox",
+    "echo_reply",
+    "register_recording_agents",
+    "running_agentgen_worker",
+]
 
 WAIT_SECONDS = 15.0
 
@@ -119,3 +128,22 @@ async def register_recording_agents(
         _echo(agents.EchoBase, pb2, inbox),
     ]
     return [await runtime.register_agent_class(cls) for cls in classes]
+
+
+@dataclass
+class AgentgenWorker:
+    """A started agentgen worker and what its recording agents received."""
+
+    runtime: GrpcWorkerRuntime
+    inbox: Inbox
+
+
+@asynccontextmanager
+async def running_agentgen_worker(
+    host_address: str, pb2: ModuleType, agents: ModuleType, **options: Any
+) -> AsyncIterator[AgentgenWorker]:
+    """A ``GrpcWorkerRuntime(host_address, **options)`` with the recording agents."""
+    inbox = Inbox()
+    async with GrpcWorkerRuntime(host_address, **options) as runtime:
+        await register_recording_agents(runtime, pb2, agents, inbox)
+        yield AgentgenWorker(runtime, inbox)

@@ -120,13 +120,16 @@ class AutogenWorker:
         )
         return await self._outcome(command_id, "reply", "rpc_error", wait=timeout + 5)
 
-    async def received(self, agent: str, seq: int | None = None) -> Event:
-        """The ``received`` event of agent ``type/key`` (for Ping ``seq``)."""
+    async def received(
+        self, agent: str, seq: int | None = None, *, text: str | None = None
+    ) -> Event:
+        """The ``received`` event of agent ``type/key`` (with that seq/text)."""
         return await self.peer.wait_for(
             lambda event: event["event"] == "received"
             and event["agent"] == agent
-            and (seq is None or event["message"].get("seq") == seq),
-            what=f"delivery to {agent} (seq {seq})",
+            and (seq is None or event["message"].get("seq") == seq)
+            and (text is None or event["message"].get("text") == text),
+            what=f"delivery to {agent} (seq {seq}, text {text!r})",
         )
 
     def deliveries(self) -> list[Event]:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from autogen_peers import AutogenHost
 from gencode import (
     AgentgenGencode,
     GencodeError,
@@ -22,6 +23,8 @@ from gencode import (
     compile_for_autogen,
 )
 from peer_process import PeerLauncher
+
+from agentgen.runtime.grpc import GrpcHost
 
 # tests/autogen_env.py is shared with the benchmarks, one directory up.
 sys.path.append(str(Path(__file__).resolve().parent.parent))
@@ -93,3 +96,22 @@ async def peers(
         yield launcher
     finally:
         await launcher.close_all()
+
+
+@pytest.fixture(params=["autogen-host", "agentgen-host"])
+async def host_address(
+    request: pytest.FixtureRequest, peers: PeerLauncher
+) -> AsyncIterator[str]:
+    """The address of a running host: AutoGen's, then (second run) agentgen's."""
+    if request.param == "autogen-host":
+        yield (await AutogenHost.start(peers)).address
+    else:
+        async with GrpcHost("127.0.0.1:0") as host:
+            yield host.address
+
+
+@pytest.fixture
+async def agentgen_host() -> AsyncIterator[GrpcHost]:
+    """agentgen's ``GrpcHost`` on a free loopback port."""
+    async with GrpcHost("127.0.0.1:0") as host:
+        yield host

@@ -18,6 +18,7 @@ __all__ = [
     "SUBSCRIPTION_KINDS",
     "agent_type",
     "kind_for_topic",
+    "subscriber_type",
 ]
 
 EVENTS_TOPIC = "interop.events"
@@ -46,3 +47,9 @@ def kind_for_topic(topic_type: str) -> str | None:
     if topic_type == DEFAULT_TOPIC:
         return "default"
     return None
+
+
+def subscriber_type(side: str, topic_type: str) -> str | None:
+    """The one agent type of ``side`` that a topic type reaches (None: none)."""
+    kind = kind_for_topic(topic_type)
+    return None if kind is None else agent_type(side, kind)

@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from autogen_peers import AutogenWorker
-from contract import KIND_TOPICS, SUBSCRIPTION_KINDS, kind_for_topic
-from peer_process import Event, PeerLauncher
+from contract import KIND_TOPICS, SUBSCRIPTION_KINDS, subscriber_type
+from peer_process import PeerLauncher
 
 from agentgen.runtime.grpc import GrpcHost
 
 pytestmark = pytest.mark.timeout(90)
 
 
-@pytest.fixture
-async def host() -> AsyncIterator[GrpcHost]:
-    async with GrpcHost("127.0.0.1:0") as running:
-        yield running
-
-
-def assert_routed_by_subscription_kind(
-    worker: AutogenWorker, deliveries: list[Event]
-) -> None:
+def assert_routed_by_subscription_kind(worker: AutogenWorker) -> None:
     """Every delivery went to the agent whose subscription kind matches the topic."""
-    for delivery in deliveries:
+    for delivery in worker.deliveries():
         topic = delivery["topic"]
-        kind = kind_for_topic(topic["type"])
-        assert kind is not None, delivery
-        assert (
-            delivery["agent"] == f"{worker.agent_type(kind)}/{topic['source']}"
-        ), delivery
+        agent_type = subscriber_type(worker.name, topic["type"])
+        assert delivery["agent"] == f"{agent_type}/{topic['source']}", delivery
 
 
 async def test_publish_between_autogen_workers_by_subscription_kind(
-    host: GrpcHost, peers: PeerLauncher
+    agentgen_host: GrpcHost, peers: PeerLauncher
 ) -> None:
-    alice = await AutogenWorker.start(peers, host.address, "alice")
-    bob = await AutogenWorker.start(peers, host.address, "bob")
+    alice = await AutogenWorker.start(peers, agentgen_host.address, "alice")
+    bob = await AutogenWorker.start(peers, agentgen_host.address, "bob")
 
     for seq, kind in enumerate(SUBSCRIPTION_KINDS, start=1):
         await alice.publish(
@@ -67,12 +54,14 @@ async def test_publish_between_autogen_workers_by_subscription_kind(
         bob.decoded_content_types("interop.v1.Ping") == ["application/x-protobuf"] * 3
     )
     for worker in (alice, bob):
-        assert_routed_by_subscription_kind(worker, worker.deliveries())
+        assert_routed_by_subscription_kind(worker)
 
 
-async def test_rpc_between_autogen_workers(host: GrpcHost, peers: PeerLauncher) -> None:
-    alice = await AutogenWorker.start(peers, host.address, "alice")
-    bob = await AutogenWorker.start(peers, host.address, "bob")
+async def test_rpc_between_autogen_workers(
+    agentgen_host: GrpcHost, peers: PeerLauncher
+) -> None:
+    alice = await AutogenWorker.start(peers, agentgen_host.address, "alice")
+    bob = await AutogenWorker.start(peers, agentgen_host.address, "bob")
     request = {
         "text": "hi",
         "bigNumber": str(2**40),
@@ -103,10 +92,10 @@ async def test_rpc_between_autogen_workers(host: GrpcHost, peers: PeerLauncher) 
 
 
 async def test_rpc_errors_reach_autogen_callers(
-    host: GrpcHost, peers: PeerLauncher
+    agentgen_host: GrpcHost, peers: PeerLauncher
 ) -> None:
-    alice = await AutogenWorker.start(peers, host.address, "alice")
-    await AutogenWorker.start(peers, host.address, "bob")
+    alice = await AutogenWorker.start(peers, agentgen_host.address, "alice")
+    await AutogenWorker.start(peers, agentgen_host.address, "bob")
 
     raised = await alice.send("bob_echo", "k1", {"text": "raise:handler failed"})
     # AutoGen's host drops a request for an unknown type and the caller hangs;

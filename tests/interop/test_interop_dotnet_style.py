@@ -24,14 +24,8 @@ pytestmark = pytest.mark.timeout(90)
 
 
 @pytest.fixture
-async def host() -> AsyncIterator[GrpcHost]:
-    async with GrpcHost("127.0.0.1:0") as running:
-        yield running
-
-
-@pytest.fixture
-async def dotnet(host: GrpcHost) -> AsyncIterator[DotnetStylePeer]:
-    peer = await DotnetStylePeer.connect(host.address)
+async def dotnet(agentgen_host: GrpcHost) -> AsyncIterator[DotnetStylePeer]:
+    peer = await DotnetStylePeer.connect(agentgen_host.address)
     try:
         yield peer
     finally:
@@ -39,14 +33,14 @@ async def dotnet(host: GrpcHost) -> AsyncIterator[DotnetStylePeer]:
 
 
 async def test_autogen_worker_accepts_the_dotnet_style_peer(
-    host: GrpcHost,
+    agentgen_host: GrpcHost,
     dotnet: DotnetStylePeer,
     peers: PeerLauncher,
     agentgen_gencode: AgentgenGencode,
 ) -> None:
     """The emulation is faithful: AutoGen reads it as it reads .NET."""
     pb2 = agentgen_gencode.pb2
-    autogen = await AutogenWorker.start(peers, host.address, "autogen")
+    autogen = await AutogenWorker.start(peers, agentgen_host.address, "autogen")
 
     await dotnet.publish(
         pb2.Ping(text="from dotnet", seq=7), EVENTS_TOPIC, "dotnet-src", "dotnet-msg-1"
