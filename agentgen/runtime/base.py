@@ -9,6 +9,7 @@ in arrival order), local subscription matching, idle tracking and state.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import itertools
 import logging
@@ -289,13 +290,15 @@ class BaseRuntime:
         self._require_running()
         queued = 0
         for recipient in self.recipients(topic_id):
-            if recipient == sender:
+            if sender is not None and recipient == sender:
                 continue
             if recipient.type not in self._factories:
                 self._warn_foreign_type(recipient, topic_id)
                 continue
             ctx = MessageContext(sender, topic_id, False, message_id)
-            await self._enqueue(recipient, Envelope(message, ctx, None), sender)
+            envelope = Envelope(message, ctx, None)
+            if not self._enqueue_nowait(recipient, envelope):
+                await self._enqueue(recipient, envelope, sender)
             queued += 1
         if not queued and topic_id.type not in self._unrouted_topics:
             self._unrouted_topics.add(topic_id.type)
@@ -326,7 +329,9 @@ class BaseRuntime:
             )
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         ctx = MessageContext(sender, None, True, message_id)
-        await self._enqueue(recipient, Envelope(message, ctx, reply), sender)
+        envelope = Envelope(message, ctx, reply)
+        if not self._enqueue_nowait(recipient, envelope):
+            await self._enqueue(recipient, envelope, sender)
         return reply
 
     async def _await_reply(
@@ -337,26 +342,42 @@ class BaseRuntime:
     ) -> Any:
         """Wait for an RPC reply, turning failures into agentgen errors."""
         limit = self.rpc_timeout if timeout is None else timeout
+        # A timer that fails the reply, instead of asyncio.wait_for: wait_for
+        # costs an extra future and event-loop turn on every call.
+        expiry = _ReplyExpiry(reply, recipient, limit)
+        timer = reply.get_loop().call_later(limit, expiry)
         try:
-            return await asyncio.wait_for(reply, limit)
-        except TimeoutError:
-            raise RpcTimeoutError(
-                f"no reply from {recipient} within {limit:g} s"
-            ) from None
+            return await reply
         except RemoteError:
             raise
         except Exception as error:
+            if error is expiry.error:
+                raise
             raise RemoteError.from_exception(error) from error
+        finally:
+            timer.cancel()
+
+    def _enqueue_nowait(self, recipient: AgentId, envelope: Envelope) -> bool:
+        """Queue ``envelope`` if the recipient's mailbox exists and has room.
+
+        The common case, without a coroutine: ``False`` means "use
+        :meth:`_enqueue`" (the agent must be created, or the mailbox is full).
+        """
+        mailbox = self._mailboxes.get(recipient)
+        if mailbox is None or len(mailbox) >= self.mailbox_capacity:
+            return False
+        self._begin_work()
+        mailbox.put_nowait(envelope)
+        return True
 
     async def _enqueue(
         self, recipient: AgentId, envelope: Envelope, sender: AgentId | None
     ) -> None:
+        """Queue ``envelope``, creating the agent or waiting for room if needed."""
         mailbox = self._mailboxes.get(recipient)
         if mailbox is None:
             mailbox = await self._create_mailbox(recipient)
-        self._outstanding += 1
-        if self._outstanding == 1 and self._idle is not None:
-            self._idle.clear()
+        self._begin_work()
         if recipient == sender or len(mailbox) < self.mailbox_capacity:
             mailbox.put_nowait(envelope)
         else:
@@ -366,12 +387,8 @@ class BaseRuntime:
         agent = await self.get_agent(agent_id)
         mailbox = self._mailboxes.get(agent_id)
         if mailbox is None:
-
-            async def deliver(envelope: Envelope) -> None:
-                await self._deliver(agent, envelope)
-
             mailbox = self._mailboxes[agent_id] = Mailbox(
-                deliver, self.mailbox_capacity
+                functools.partial(self._deliver, agent), self.mailbox_capacity
             )
         return mailbox
 
@@ -408,6 +425,12 @@ class BaseRuntime:
                 envelope.ctx.message_id,
                 reason,
             )
+
+    def _begin_work(self) -> None:
+        """Count one more message queued or being handled (not idle)."""
+        self._outstanding += 1
+        if self._outstanding == 1 and self._idle is not None:
+            self._idle.clear()
 
     def _message_done(self) -> None:
         self._outstanding -= 1
@@ -495,3 +518,24 @@ class BaseRuntime:
             )
         for agent_id in agent_ids:
             await self.agent_load_state(agent_id, state[str(agent_id)])
+
+
+class _ReplyExpiry:
+    """Fails an RPC's reply future with :class:`RpcTimeoutError` when called."""
+
+    __slots__ = ("error", "limit", "recipient", "reply")
+
+    def __init__(
+        self, reply: asyncio.Future[Any], recipient: AgentId, limit: float
+    ) -> None:
+        self.reply = reply
+        self.recipient = recipient
+        self.limit = limit
+        self.error: RpcTimeoutError | None = None
+
+    def __call__(self) -> None:
+        if not self.reply.done():
+            self.error = RpcTimeoutError(
+                f"no reply from {self.recipient} within {self.limit:g} s"
+            )
+            self.reply.set_exception(self.error)
