@@ -160,5 +160,9 @@ def test_tls_settings_read_pem_files_and_name_a_missing_one(
     )
     with pytest.raises(ValueError, match=r"missing\.pem"):
         ClientTls.from_files(folder / "missing.pem")
+    with pytest.raises(ValueError, match=r"server\.key is not a PEM certificate"):
+        ClientTls.from_files(folder / "server.key")
+    with pytest.raises(ValueError, match="private_key is not a PEM private key"):
+        ServerTls(pki.server.certificate, b"junk")
     with pytest.raises(ValueError, match="both certificate_chain and private_key"):
         ClientTls(certificate_chain=pki.client.certificate)

@@ -105,10 +105,13 @@ class GrpcHost:
             else:
                 port = server.add_secure_port(self.address, self._tls.credentials())
         except RuntimeError as error:
-            raise OSError(
-                f"cannot listen on {self.address}: the address is in use or not "
-                f"local ({error})"
-            ) from error
+            cause = (
+                "the address is in use or not local, or the TLS certificate "
+                "does not match its key"
+                if self._tls
+                else "the address is in use or not local"
+            )
+            raise OSError(f"cannot listen on {self.address}: {cause}") from error
         await server.start()
         self._port = port
         self._server = server

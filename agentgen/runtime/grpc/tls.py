@@ -10,11 +10,24 @@ import grpc
 __all__ = ["ClientTls", "ServerTls"]
 
 
-def _read(path: str | Path, what: str) -> bytes:
+_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+_PRIVATE_KEY = b"PRIVATE KEY-----"
+
+
+def _read(path: str | Path, what: str, marker: bytes) -> bytes:
     try:
-        return Path(path).read_bytes()
+        data = Path(path).read_bytes()
     except OSError as error:
         raise ValueError(f"cannot read the {what} file {path}: {error}") from error
+    _check_pem(data, f"the {what} file {path}", marker)
+    return data
+
+
+def _check_pem(data: bytes | None, what: str, marker: bytes) -> None:
+    """Refuse data that is not PEM of the expected kind (grpc only says 'failed')."""
+    if data is not None and marker not in data:
+        kind = "certificate" if marker == _CERTIFICATE else "private key"
+        raise ValueError(f"{what} is not a PEM {kind} (no {marker.decode()!r} line)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +42,11 @@ class ServerTls:
     private_key: bytes
     client_ca: bytes | None = None
 
+    def __post_init__(self) -> None:
+        _check_pem(self.certificate_chain, "certificate_chain", _CERTIFICATE)
+        _check_pem(self.private_key, "private_key", _PRIVATE_KEY)
+        _check_pem(self.client_ca, "client_ca", _CERTIFICATE)
+
     @classmethod
     def from_files(
         cls,
@@ -38,9 +56,9 @@ class ServerTls:
     ) -> ServerTls:
         """Read PEM files."""
         return cls(
-            _read(certificate_chain, "certificate chain"),
-            _read(private_key, "private key"),
-            None if client_ca is None else _read(client_ca, "client CA"),
+            _read(certificate_chain, "certificate chain", _CERTIFICATE),
+            _read(private_key, "private key", _PRIVATE_KEY),
+            None if client_ca is None else _read(client_ca, "client CA", _CERTIFICATE),
         )
 
     @property
@@ -70,6 +88,9 @@ class ClientTls:
     private_key: bytes | None = None
 
     def __post_init__(self) -> None:
+        _check_pem(self.root_certificates, "root_certificates", _CERTIFICATE)
+        _check_pem(self.certificate_chain, "certificate_chain", _CERTIFICATE)
+        _check_pem(self.private_key, "private_key", _PRIVATE_KEY)
         if (self.certificate_chain is None) != (self.private_key is None):
             raise ValueError(
                 "ClientTls needs both certificate_chain and private_key "
@@ -85,13 +106,21 @@ class ClientTls:
     ) -> ClientTls:
         """Read PEM files."""
         return cls(
-            None if root_certificates is None else _read(root_certificates, "CA"),
+            (
+                None
+                if root_certificates is None
+                else _read(root_certificates, "CA", _CERTIFICATE)
+            ),
             (
                 None
                 if certificate_chain is None
-                else _read(certificate_chain, "certificate chain")
+                else _read(certificate_chain, "certificate chain", _CERTIFICATE)
             ),
-            None if private_key is None else _read(private_key, "private key"),
+            (
+                None
+                if private_key is None
+                else _read(private_key, "private key", _PRIVATE_KEY)
+            ),
         )
 
     def credentials(self) -> grpc.ChannelCredentials:

@@ -173,6 +173,7 @@ class GrpcWorkerRuntime(BaseRuntime):
         """
         await super().start()
         self._stopping = False
+        self._connected.clear()
         self._channel = open_host_channel(self.host_address, self._tls, self._options)
         try:
             await self._connect_first()
@@ -205,6 +206,7 @@ class GrpcWorkerRuntime(BaseRuntime):
             self._account_unsent(session, requeue=False)
         self._fail_pending(lambda call: NotDeliveredError("the runtime stopped"))
         self._buffer.fail_all("the runtime stopped")
+        self._connected.set()  # wakes RPCs waiting for a connection: they fail
         channel, self._channel = self._channel, None
         if channel is not None:
             await channel.close(None)
@@ -577,7 +579,7 @@ class GrpcWorkerRuntime(BaseRuntime):
         self, request_id: str, recipient: AgentId, frame: bytes
     ) -> pb.RpcResponse:
         while (session := self._session) is None:
-            if not self._reconnect:
+            if not self._reconnect or self._stopping:
                 raise NotDeliveredError(
                     f"not connected to the host at {self.host_address}; the "
                     f"request to {recipient} was not sent"
