@@ -80,6 +80,9 @@ class DotnetStylePeer:
             peer._outbound_frames(), metadata=peer._metadata
         )
         peer._reader = asyncio.create_task(peer._read())
+        # Like AutoGen's worker (#5514): the stream's headers go out before
+        # RegisterAgent; the protocol has no acknowledgement to wait for.
+        await peer._stream.wait_for_connection()
         return peer
 
     async def register_agent(self, agent_type: str) -> None:
