@@ -341,11 +341,6 @@ class GrpcWorkerRuntime(BaseRuntime):
             if not call.reply.done():
                 call.reply.set_exception(error_for(call))
 
-    def _begin_work(self) -> None:
-        self._outstanding += 1
-        if self._idle is not None:
-            self._idle.clear()
-
     def _publishes_refused(self, count: int) -> None:
         self.counters.publishes_refused += count
         for _ in range(count):
