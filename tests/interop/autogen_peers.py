@@ -108,6 +108,21 @@ class AutogenWorker:
         timeout: float = 10.0,
     ) -> Event:
         """Send an ``EchoRequest`` (proto JSON dict); the reply or rpc_error event."""
+        command_id = await self.start_send(
+            target_type, target_key, request, sender=sender, timeout=timeout
+        )
+        return await self.outcome(command_id, wait=timeout + 5)
+
+    async def start_send(
+        self,
+        target_type: str,
+        target_key: str,
+        request: dict[str, Any],
+        *,
+        sender: str | None = None,
+        timeout: float = 10.0,
+    ) -> int:
+        """Send an ``EchoRequest`` without waiting; the id for :meth:`outcome`."""
         command_id = next(self._command_ids)
         await self.peer.command(
             "send",
@@ -118,7 +133,17 @@ class AutogenWorker:
             sender=sender,
             timeout=timeout,
         )
-        return await self._outcome(command_id, "reply", "rpc_error", wait=timeout + 5)
+        return command_id
+
+    async def outcome(self, command_id: int, wait: float = 15.0) -> Event:
+        """The ``reply`` or ``rpc_error`` of a :meth:`start_send`."""
+        return await self._outcome(command_id, "reply", "rpc_error", wait=wait)
+
+    async def release_held_replies(self) -> None:
+        """Let the echo agent answer the ``hold:`` requests it holds."""
+        command_id = next(self._command_ids)
+        await self.peer.command("release", id=command_id)
+        await self._outcome(command_id, "released")
 
     async def received(
         self, agent: str, seq: int | None = None, *, text: str | None = None

@@ -107,3 +107,30 @@ async def test_rpc_errors_reach_autogen_callers(
     assert unknown["event"] == "rpc_error"
     assert unknown["error_type"] == "Exception", unknown
     assert "nobody_here" in unknown["error"]
+
+
+async def test_autogen_callers_with_equal_request_ids_get_their_own_replies(
+    agentgen_host: GrpcHost, peers: PeerLauncher
+) -> None:
+    """AutoGen numbers requests per worker from "1"; on its own host two callers
+    with the same id in flight to one worker collide (autogen#7016)."""
+    bob = await AutogenWorker.start(peers, agentgen_host.address, "bob")
+    alice = await AutogenWorker.start(peers, agentgen_host.address, "alice")
+    carol = await AutogenWorker.start(peers, agentgen_host.address, "carol")
+
+    from_alice = await alice.start_send("bob_echo", "shared", {"text": "hold:alice"})
+    from_carol = await carol.start_send("bob_echo", "shared", {"text": "hold:carol"})
+    held = [
+        await bob.received("bob_echo/shared", text=f"hold:{caller}")
+        for caller in ("alice", "carol")
+    ]
+    await bob.release_held_replies()
+
+    # Both callers sent request id "1"; GrpcHost gave the target distinct ones.
+    assert held[0]["message_id"] != held[1]["message_id"]
+    alice_outcome = await alice.outcome(from_alice)
+    carol_outcome = await carol.outcome(from_carol)
+    assert alice_outcome["event"] == "reply", alice_outcome
+    assert alice_outcome["reply"]["text"] == "echo:hold:alice"
+    assert carol_outcome["event"] == "reply", carol_outcome
+    assert carol_outcome["reply"]["text"] == "echo:hold:carol"

@@ -11,7 +11,8 @@ It registers four ``RoutedAgent`` types, each through AutoGen's own API:
 * ``NAME_prefixed``: ``TypePrefixSubscription("interop.prefix.", ...)``;
 * ``NAME_default``: ``@default_subscription`` (topic type ``"default"``);
 * ``NAME_echo``: answers ``EchoRequest`` with ``EchoReply`` (raises for a
-  text starting ``raise:``).
+  text starting ``raise:``; holds the answer to a text starting ``hold:``
+  until a ``release`` command, so tests can keep RPCs in flight together).
 
 Serializers: ``BaseAgent.register`` adds the protobuf serializer that
 ``try_get_known_serializers_for_type`` returns for each handled protobuf type
@@ -21,9 +22,9 @@ JSON serializer (``json_format``, type name = descriptor full name) is added
 for each message type (reference section 4.1). Both are wrapped to report
 every decode, so the tests can see which encoding arrived.
 
-Commands (stdin): ``publish``, ``send``, ``stop``; see ``run_command``.
-Events (stdout): ``ready``, ``received``, ``decoded``, ``published``,
-``reply``, ``rpc_error``, ``stopped``.
+Commands (stdin): ``publish``, ``send``, ``release``, ``stop``; see
+``run_command``. Events (stdout): ``ready``, ``received``, ``decoded``,
+``published``, ``reply``, ``rpc_error``, ``released``, ``stopped``.
 """
 
 # AutoGen and the test gencode exist only in the AutoGen venv, not where mypy runs:
@@ -176,7 +177,10 @@ class DefaultListener(Listener):
 
 
 class Echoer(RoutedAgent):
-    """Answers EchoRequest; raises for a text starting ``raise:``."""
+    """Answers EchoRequest; raises for ``raise:...``, holds ``hold:...``."""
+
+    release = asyncio.Event()
+    """Set by the ``release`` command: held answers go out."""
 
     def __init__(self) -> None:
         super().__init__("interop echo")
@@ -186,6 +190,8 @@ class Echoer(RoutedAgent):
         report_received(self, message, ctx)
         if message.text.startswith("raise:"):
             raise RuntimeError(message.text.removeprefix("raise:"))
+        if message.text.startswith("hold:"):
+            await Echoer.release.wait()
         return EchoReply(
             text=f"echo:{message.text}",
             responder=agent_text(self.id),
@@ -259,6 +265,9 @@ async def run_command(runtime: GrpcWorkerAgentRuntime, command: dict[str, Any]) 
                 await publish(runtime, command)
             case "send":
                 await send(runtime, command)
+            case "release":
+                Echoer.release.set()
+                emit("released", id=command["id"])
             case other:
                 raise ValueError(f"unknown command {other!r}")
     except Exception as error:  # reported to the test, which fails on it
