@@ -9,6 +9,7 @@ agents generated from ``interop/v1/interop.proto``; the AutoGen side the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,8 @@ from gencode import AgentgenGencode
 from google.protobuf import json_format
 from peer_process import PeerLauncher
 
-from agentgen.runtime import AgentId, RemoteError, TopicId
+from agentgen.runtime import AgentId, RemoteError, RpcTimeoutError, TopicId
+from agentgen.runtime.grpc import ConnectionLostError, GrpcHost
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -177,3 +179,40 @@ async def test_rpc_from_agentgen_to_autogen(
         "application/json",
         "application/json",
     ]
+
+
+async def test_agentgen_call_to_autogen_handler_without_reply_times_out(
+    agentgen: AgentgenWorker, autogen: AutogenWorker, agentgen_gencode: AgentgenGencode
+) -> None:
+    """AutoGen sends no response when a handler returns None (it cannot
+    serialize None) and its host never answers for it: the call must still end."""
+    pb2, agents = agentgen_gencode.pb2, agentgen_gencode.agents
+    client = agents.TypedListenerClient(
+        agentgen.runtime, "k5", agent_type="autogen_typed"
+    )
+
+    with pytest.raises(RpcTimeoutError):
+        await client.on_ping(pb2.Ping(text="no reply possible", seq=5), timeout=1.0)
+
+    delivery = await autogen.received("autogen_typed/k5", seq=5)
+    assert delivery["is_rpc"] is True
+
+
+async def test_agentgen_call_fails_fast_when_autogen_worker_disconnects(
+    agentgen_host: GrpcHost, peers: PeerLauncher, agentgen_gencode: AgentgenGencode
+) -> None:
+    """On GrpcHost, a call pending on a worker that goes away fails at once
+    (AutoGen's host cancels it silently, leaving the caller to its timeout)."""
+    pb2, agents = agentgen_gencode.pb2, agentgen_gencode.agents
+    async with running_agentgen_worker(agentgen_host.address, pb2, agents) as agentgen:
+        autogen = await AutogenWorker.start(peers, agentgen_host.address, "autogen")
+        client = agents.EchoClient(agentgen.runtime, "k6", agent_type="autogen_echo")
+        call = asyncio.create_task(
+            client.echo(pb2.EchoRequest(text="hold:until killed"), timeout=60.0)
+        )
+        await autogen.received("autogen_echo/k6", text="hold:until killed")
+
+        await autogen.peer.close()
+
+        with pytest.raises(ConnectionLostError):
+            await asyncio.wait_for(call, 15.0)  # far sooner than the call's 60 s
