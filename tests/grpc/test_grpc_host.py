@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 from collections.abc import AsyncIterator
 
@@ -383,3 +385,33 @@ async def test_host_stops_cleanly_while_clients_are_connected() -> None:
     for peer in peers:
         await bounded(peer.stream_ended.wait())
         await peer.close()
+
+
+async def test_stop_when_signal_stops_the_host() -> None:
+    host = GrpcHost("127.0.0.1:0")
+    await host.start()
+    waiting = asyncio.create_task(host.stop_when_signal(signals=(signal.SIGUSR1,)))
+    await asyncio.sleep(0)  # let it install its handler
+    os.kill(os.getpid(), signal.SIGUSR1)
+    await bounded(waiting)
+    assert not host.running
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", int(host.address.rpartition(":")[2])))
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
+async def test_ipv6_loopback_address() -> None:
+    async with GrpcHost("[::1]:0") as host:
+        assert host.address.startswith("[::1]:")
+        async with RawPeer(host.address) as peer:
+            await peer.register("v6")
+        assert host.counters.malformed_frames == 0
