@@ -33,6 +33,8 @@ __all__ = ["HostRejection", "HostRouter"]
 
 logger = logging.getLogger("agentgen.runtime.grpc.host")
 
+_RECIPIENT_CACHE_LIMIT = 10_000
+"""Topic types whose recipients are cached (direct-message topics are many)."""
 _AGENT_ID_DESTINATION = "agentid="
 _CLIENT_ID_DESTINATION = "clientid="
 
@@ -330,6 +332,8 @@ class HostRouter:
             owner = self._type_owner.get(subscription.agent_type)
             if owner is not None:
                 owners[owner] = None
+        if len(self._recipients) >= _RECIPIENT_CACHE_LIMIT:
+            self._recipients.clear()
         recipients = self._recipients[topic_type] = tuple(owners)
         return recipients
 

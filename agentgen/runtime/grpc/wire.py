@@ -53,6 +53,7 @@ PUBLISH_KIND: Final = "publish"
 SPEC_VERSION: Final = "1.0"
 UNKNOWN_SENDER: Final = "unknown"
 """What AutoGen Python publishers write as sender type and key when there is none."""
+_CLASS_CACHE_LIMIT: Final = 10_000
 
 
 class MalformedFrameError(ValueError):
@@ -211,6 +212,8 @@ class PayloadCodec:
         else:
             cls = message_factory.GetMessageClass(descriptor)
             self._serializers.add_classes(cls)
+        if len(self._classes) >= _CLASS_CACHE_LIMIT:  # junk names must not pile up
+            self._classes.clear()
         self._classes[type_name] = cls
         return cls
 

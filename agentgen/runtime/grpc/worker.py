@@ -62,6 +62,7 @@ logger = logging.getLogger("agentgen.runtime.grpc.worker")
 
 _CONTENT_TYPES = (JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
 _FIRST_RETRY_DELAY = 0.05
+_WARNED_TYPES_LIMIT = 1000
 # Unary-call failures that mean "the connection is gone": the registration is
 # then made again on the next connection instead of failing the caller.
 _CONNECTION_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED})
@@ -678,6 +679,8 @@ class GrpcWorkerRuntime(BaseRuntime):
     ) -> None:
         self.counters.malformed_frames += 1
         if payload.type_name not in self._unknown_payload_types:
+            if len(self._unknown_payload_types) >= _WARNED_TYPES_LIMIT:
+                self._unknown_payload_types.clear()
             self._unknown_payload_types.add(payload.type_name)
             logger.warning(
                 "skipped event %s on topic %s: no message class here for type %r "
