@@ -60,8 +60,6 @@ class HostSession:
     ) -> None:
         self.client_id = str(uuid.uuid4())
         self.outbox = Outbox[Outgoing](outbox_limit)
-        self.registered_types: set[str] = set()
-        self.added_subscriptions: set[str] = set()
         self.ended = asyncio.Event()
         self.end_reason = ""
         self._channel = channel

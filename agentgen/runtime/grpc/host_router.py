@@ -22,12 +22,17 @@ from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
 from ..ids import TopicId
-from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
+from ..subscriptions import Subscription
 from .counters import HostCounters
 from .held_events import HeldEvents
 from .outbox import Outbox
 from .rpc_errors import RpcErrorKind
-from .wire import error_response_frame
+from .wire import (
+    InvalidSubscriptionError,
+    error_response_frame,
+    subscription_from_wire,
+    subscription_to_wire,
+)
 
 __all__ = ["HostRejection", "HostRouter"]
 
@@ -60,42 +65,6 @@ class _Client:
     subscription_ids: set[str] = field(default_factory=set)
     pending: dict[str, _PendingRpc] = field(default_factory=dict)
     """RPCs forwarded to this client, by host request id."""
-
-
-def subscription_from_wire(message: pb.Subscription) -> Subscription:
-    """The subscription a wire ``agents.Subscription`` describes."""
-    kind = message.WhichOneof("subscription")
-    try:
-        if kind == "typeSubscription":
-            rule = message.typeSubscription
-            return TypeSubscription(rule.topic_type, rule.agent_type, message.id)
-        if kind == "typePrefixSubscription":
-            prefix = message.typePrefixSubscription
-            return TypePrefixSubscription(
-                prefix.topic_type_prefix, prefix.agent_type, message.id
-            )
-    except ValueError as error:
-        raise HostRejection(f"Invalid subscription message: {error}") from error
-    raise HostRejection(
-        "Invalid subscription message: neither typeSubscription nor "
-        "typePrefixSubscription is set"
-    )
-
-
-def subscription_to_wire(subscription: Subscription) -> pb.Subscription:
-    """The wire ``agents.Subscription`` for ``subscription``."""
-    message = pb.Subscription(id=subscription.id)
-    if isinstance(subscription, TypePrefixSubscription):
-        message.typePrefixSubscription.topic_type_prefix = (
-            subscription.topic_type_prefix
-        )
-        message.typePrefixSubscription.agent_type = subscription.agent_type
-    elif isinstance(subscription, TypeSubscription):
-        message.typeSubscription.topic_type = subscription.topic_type
-        message.typeSubscription.agent_type = subscription.agent_type
-    else:
-        raise TypeError(f"no wire form for {subscription!r}")
-    return message
 
 
 class HostRouter:
@@ -147,7 +116,10 @@ class HostRouter:
         """Add a client's subscription, keeping the id it chose."""
         if not message.id:
             message.id = str(uuid.uuid4())
-        subscription = subscription_from_wire(message)
+        try:
+            subscription = subscription_from_wire(message)
+        except InvalidSubscriptionError as error:
+            raise HostRejection(str(error)) from error
         for existing in self._subscriptions.values():
             if existing.id == subscription.id or existing.same_rule(subscription):
                 raise HostRejection(f"Subscription already exists: {existing!r}")

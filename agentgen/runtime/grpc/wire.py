@@ -28,6 +28,7 @@ from ..serialization import (
     SerializerRegistry,
     UnknownPayload,
 )
+from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .limits import check_payload_size
 from .rpc_errors import ERROR_KIND_KEY, RpcErrorKind
 
@@ -37,11 +38,14 @@ __all__ = [
     "SCHEMA_ATTRIBUTE",
     "SENDER_KEY_ATTRIBUTE",
     "SENDER_TYPE_ATTRIBUTE",
+    "InvalidSubscriptionError",
     "MalformedFrameError",
     "PayloadCodec",
     "error_response_frame",
     "request_frame",
     "response_frame",
+    "subscription_from_wire",
+    "subscription_to_wire",
 ]
 
 CONTENT_TYPE_ATTRIBUTE: Final = "datacontenttype"
@@ -58,6 +62,10 @@ _CLASS_CACHE_LIMIT: Final = 10_000
 
 class MalformedFrameError(ValueError):
     """A received frame cannot be understood (bad topic, no data, bad payload)."""
+
+
+class InvalidSubscriptionError(ValueError):
+    """A wire ``agents.Subscription`` describes no valid subscription."""
 
 
 class PayloadCodec:
@@ -241,6 +249,44 @@ def _sender(attributes: Any) -> AgentId | None:
         return AgentId(sender_type, sender_key)
     except ValueError:
         return None
+
+
+def subscription_from_wire(message: pb.Subscription) -> Subscription:
+    """The subscription a wire ``agents.Subscription`` describes."""
+    kind = message.WhichOneof("subscription")
+    try:
+        if kind == "typeSubscription":
+            rule = message.typeSubscription
+            return TypeSubscription(rule.topic_type, rule.agent_type, message.id)
+        if kind == "typePrefixSubscription":
+            prefix = message.typePrefixSubscription
+            return TypePrefixSubscription(
+                prefix.topic_type_prefix, prefix.agent_type, message.id
+            )
+    except ValueError as error:
+        raise InvalidSubscriptionError(
+            f"Invalid subscription message: {error}"
+        ) from error
+    raise InvalidSubscriptionError(
+        "Invalid subscription message: neither typeSubscription nor "
+        "typePrefixSubscription is set"
+    )
+
+
+def subscription_to_wire(subscription: Subscription) -> pb.Subscription:
+    """The wire ``agents.Subscription`` for ``subscription``."""
+    message = pb.Subscription(id=subscription.id)
+    if isinstance(subscription, TypePrefixSubscription):
+        message.typePrefixSubscription.topic_type_prefix = (
+            subscription.topic_type_prefix
+        )
+        message.typePrefixSubscription.agent_type = subscription.agent_type
+    elif isinstance(subscription, TypeSubscription):
+        message.typeSubscription.topic_type = subscription.topic_type
+        message.typeSubscription.agent_type = subscription.agent_type
+    else:
+        raise TypeError(f"no wire form for {subscription!r}")
+    return message
 
 
 def request_frame(

@@ -13,12 +13,10 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2
 from google.protobuf.message import DecodeError
 
 from agentgen.protos import agent_worker_pb2 as pb
@@ -26,34 +24,32 @@ from agentgen.protos import cloudevent_pb2
 
 from ..base import DEFAULT_MAILBOX_CAPACITY, DEFAULT_RPC_TIMEOUT, BaseRuntime
 from ..errors import (
-    MessageTooLargeError,
+    AgentgenError,
     NotDeliveredError,
     RpcTimeoutError,
     SerializationError,
     UndeliverableError,
-    UnexpectedReplyError,
-    UnhandledMessageError,
 )
 from ..ids import AgentId, TopicId
 from ..protocol import AgentFactory
 from ..serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
 from ..subscriptions import Subscription
-from . import service
 from .address import resolve_worker_target
 from .connection import HostSession, Outgoing, open_host_channel
 from .counters import WorkerCounters
 from .errors import ConnectionLostError, HostRefusedError
-from .host_router import subscription_to_wire
 from .limits import DEFAULT_MAX_MESSAGE_SIZE, check_frame_size, grpc_size_options
+from .pending_calls import PendingCalls, reply_value
 from .publish_buffer import PublishBuffer
-from .rpc_errors import RpcErrorKind, exception_for_error
+from .registrations import HostRegistrations, is_connection_failure
+from .replies import reply_frame
+from .rpc_errors import RpcErrorKind
 from .tls import ClientTls
 from .wire import (
     MalformedFrameError,
     PayloadCodec,
     error_response_frame,
     request_frame,
-    response_frame,
 )
 
 __all__ = ["GrpcWorkerRuntime"]
@@ -63,15 +59,6 @@ logger = logging.getLogger("agentgen.runtime.grpc.worker")
 _CONTENT_TYPES = (JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
 _FIRST_RETRY_DELAY = 0.05
 _WARNED_TYPES_LIMIT = 1000
-# Unary-call failures that mean "the connection is gone": the registration is
-# then made again on the next connection instead of failing the caller.
-_CONNECTION_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED})
-
-
-@dataclass(slots=True)
-class _PendingCall:
-    reply: asyncio.Future[pb.RpcResponse]
-    recipient: AgentId
 
 
 class GrpcWorkerRuntime(BaseRuntime):
@@ -144,9 +131,10 @@ class GrpcWorkerRuntime(BaseRuntime):
         )
         self._channel: grpc.aio.Channel | None = None
         self._session: HostSession | None = None
+        self._registrations: HostRegistrations | None = None
         self._connected = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
-        self._pending: dict[str, _PendingCall] = {}
+        self._pending = PendingCalls()
         self._stopping = False
         self._unknown_payload_types: set[str] = set()
 
@@ -200,12 +188,13 @@ class GrpcWorkerRuntime(BaseRuntime):
 
     async def _on_stop(self) -> None:
         session, self._session = self._session, None
+        self._registrations = None
         self._connected.clear()
         if session is not None:
             await session.drain(self._connect_timeout)
             await session.close("the worker stopped")
             self._account_unsent(session, requeue=False)
-        self._fail_pending(lambda call: NotDeliveredError("the runtime stopped"))
+        self._pending.fail_all(lambda call: NotDeliveredError("the runtime stopped"))
         self._buffer.fail_all("the runtime stopped")
         self._connected.set()  # wakes RPCs waiting for a connection: they fail
         channel, self._channel = self._channel, None
@@ -246,8 +235,9 @@ class GrpcWorkerRuntime(BaseRuntime):
             on_written=self._message_done,
         )
         try:
+            registrations = HostRegistrations(session, self.host_address)
             await session.open()
-            await self._sync_registrations(session)
+            await registrations.sync(self._factories, self._subscriptions)
             if session.ended.is_set():
                 raise ConnectionLostError(session.end_reason)
         except BaseException:
@@ -260,6 +250,7 @@ class GrpcWorkerRuntime(BaseRuntime):
             if entry.waiter is not None and not entry.waiter.done():
                 entry.waiter.set_result(None)
         self._session = session
+        self._registrations = registrations
         self._connected.set()
         logger.info(
             "connected to the host at %s as client %s",
@@ -310,10 +301,11 @@ class GrpcWorkerRuntime(BaseRuntime):
     async def _lose(self, session: HostSession) -> None:
         if self._session is session:
             self._session = None
+            self._registrations = None
             self._connected.clear()
         await session.close(session.end_reason)
         self._account_unsent(session, requeue=True)
-        self._fail_pending(
+        self._pending.fail_all(
             lambda call: ConnectionLostError(
                 f"the connection to the host at {self.host_address} was lost "
                 f"before {call.recipient} replied ({session.end_reason})"
@@ -337,11 +329,6 @@ class GrpcWorkerRuntime(BaseRuntime):
             self.counters.publishes_buffered += requeued
             logger.info("%d unsent events will be sent after reconnecting", requeued)
 
-    def _fail_pending(self, error_for: Callable[[_PendingCall], Exception]) -> None:
-        for call in self._pending.values():
-            if not call.reply.done():
-                call.reply.set_exception(error_for(call))
-
     def _publishes_refused(self, count: int) -> None:
         self.counters.publishes_refused += count
         for _ in range(count):
@@ -349,122 +336,44 @@ class GrpcWorkerRuntime(BaseRuntime):
 
     # -- registrations on the host -------------------------------------------
 
-    async def _sync_registrations(self, session: HostSession) -> None:
-        """Make the host's view of this worker match the local registrations."""
-        while True:
-            types = [t for t in self._factories if t not in session.registered_types]
-            added = [
-                s
-                for s in self._subscriptions.values()
-                if s.id not in session.added_subscriptions
-            ]
-            removed = [
-                i for i in session.added_subscriptions if i not in self._subscriptions
-            ]
-            if not (types or added or removed):
-                return
-            for agent_type in types:
-                await self._register_type_on(session, agent_type)
-            for subscription in added:
-                await self._add_subscription_on(session, subscription)
-            for subscription_id in removed:
-                await self._remove_subscription_on(session, subscription_id)
-
-    async def _register_type_on(self, session: HostSession, agent_type: str) -> None:
-        try:
-            await session.unary(
-                service.REGISTER_AGENT,
-                pb.RegisterAgentTypeRequest(type=agent_type),
-                pb.RegisterAgentTypeResponse,
-            )
-        except grpc.aio.AioRpcError as error:
-            raise self._refusal(error, f"agent type {agent_type!r}") from error
-        session.registered_types.add(agent_type)
-
-    async def _add_subscription_on(
-        self, session: HostSession, subscription: Subscription
-    ) -> None:
-        try:
-            await session.unary(
-                service.ADD_SUBSCRIPTION,
-                pb.AddSubscriptionRequest(
-                    subscription=subscription_to_wire(subscription)
-                ),
-                pb.AddSubscriptionResponse,
-            )
-        except grpc.aio.AioRpcError as error:
-            raise self._refusal(error, repr(subscription)) from error
-        session.added_subscriptions.add(subscription.id)
-
-    async def _remove_subscription_on(
-        self, session: HostSession, subscription_id: str
-    ) -> None:
-        try:
-            await session.unary(
-                service.REMOVE_SUBSCRIPTION,
-                pb.RemoveSubscriptionRequest(id=subscription_id),
-                pb.RemoveSubscriptionResponse,
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() in _CONNECTION_CODES:
-                raise
-            # Already gone on the host (e.g. removed by another client).
-            logger.info(
-                "the host did not remove subscription %s: %s",
-                subscription_id,
-                error.details(),
-            )
-        session.added_subscriptions.discard(subscription_id)
-
-    def _refusal(self, error: grpc.aio.AioRpcError, what: str) -> Exception:
-        if error.code() in _CONNECTION_CODES:
-            return error
-        return HostRefusedError(
-            f"the host at {self.host_address} refused {what}: "
-            f"{error.code().name}: {error.details()}"
-        )
-
-    async def _on_registration_change(self) -> None:
-        """Apply a registration change now if connected (else on connect)."""
-        session = self._session
-        if session is None:
-            return
-        try:
-            await self._sync_registrations(session)
-        except grpc.aio.AioRpcError as error:
-            if not self._reconnect or error.code() not in _CONNECTION_CODES:
-                raise NotDeliveredError(
-                    f"the host at {self.host_address} did not take a registration: "
-                    f"{_describe(error)}"
-                ) from error
-            logger.info("registration deferred until reconnected: %s", _describe(error))
-
     async def _remote_register_type(self, agent_type: str) -> None:
-        await self._on_registration_change()
+        registrations = self._registrations
+        if registrations is None:
+            return  # registered on (re)connect
+        try:
+            await registrations.sync(self._factories, self._subscriptions)
+        except grpc.aio.AioRpcError as error:
+            self._defer_or_raise(error, f"agent type {agent_type!r}")
 
     async def _remote_add_subscription(self, subscription: Subscription) -> None:
-        session = self._session
-        if session is not None:
-            try:
-                await self._add_subscription_on(session, subscription)
-            except grpc.aio.AioRpcError as error:
-                if not self._reconnect or error.code() not in _CONNECTION_CODES:
-                    raise NotDeliveredError(
-                        f"the host at {self.host_address} did not take "
-                        f"{subscription!r}: {_describe(error)}"
-                    ) from error
+        registrations = self._registrations
+        if registrations is None:
+            return
+        try:
+            await registrations.add_subscription(subscription)
+        except grpc.aio.AioRpcError as error:
+            self._defer_or_raise(error, repr(subscription))
 
     async def _remote_remove_subscription(self, subscription_id: str) -> None:
-        session = self._session
-        if session is not None and subscription_id in session.added_subscriptions:
-            try:
-                await self._remove_subscription_on(session, subscription_id)
-            except grpc.aio.AioRpcError as error:
-                logger.info(
-                    "subscription %s removal deferred until reconnected: %s",
-                    subscription_id,
-                    _describe(error),
-                )
+        registrations = self._registrations
+        if (
+            registrations is None
+            or subscription_id not in registrations.subscription_ids
+        ):
+            return
+        try:
+            await registrations.remove_subscription(subscription_id)
+        except grpc.aio.AioRpcError as error:
+            self._defer_or_raise(error, f"removing subscription {subscription_id}")
+
+    def _defer_or_raise(self, error: grpc.aio.AioRpcError, what: str) -> None:
+        """A registration call failed without a refusal: retry on reconnect."""
+        if self._reconnect and is_connection_failure(error):
+            logger.info("%s deferred until reconnected: %s", what, _describe(error))
+            return
+        raise NotDeliveredError(
+            f"the host at {self.host_address} did not take {what}: {_describe(error)}"
+        ) from error
 
     async def register_factory(self, agent_type: str, factory: AgentFactory) -> str:
         """Register ``agent_type`` here and with the host.
@@ -568,8 +477,12 @@ class GrpcWorkerRuntime(BaseRuntime):
                 f"no reply from {recipient} within {limit:g} s (request {request_id})"
             ) from None
         finally:
-            self._pending.pop(request_id, None)
-        return self._reply_of(response, recipient)
+            self._pending.discard(request_id)
+        try:
+            return reply_value(response, self._codec, recipient)
+        except AgentgenError:
+            self.counters.rpc_failed += 1
+            raise
 
     async def _exchange(
         self, request_id: str, recipient: AgentId, frame: bytes
@@ -581,10 +494,7 @@ class GrpcWorkerRuntime(BaseRuntime):
                     f"request to {recipient} was not sent"
                 )
             await self._connected.wait()
-        reply: asyncio.Future[pb.RpcResponse] = (
-            asyncio.get_running_loop().create_future()
-        )
-        self._pending[request_id] = _PendingCall(reply, recipient)
+        reply = self._pending.expect(request_id, recipient)
         self._begin_work()
         if not await session.outbox.put(Outgoing(frame, False)):
             self._message_done()
@@ -594,26 +504,6 @@ class GrpcWorkerRuntime(BaseRuntime):
             )
         self.counters.rpc_sent += 1
         return await reply
-
-    def _reply_of(self, response: pb.RpcResponse, recipient: AgentId) -> Any:
-        if response.error:
-            self.counters.rpc_failed += 1
-            raise exception_for_error(response.error, response.metadata)
-        if not response.HasField("payload"):
-            return None
-        payload = response.payload
-        reply = self._codec.decode(
-            payload.data_type,
-            payload.data_content_type or JSON_CONTENT_TYPE,
-            payload.data,
-        )
-        if isinstance(reply, UnknownPayload):
-            self.counters.rpc_failed += 1
-            raise SerializationError(
-                f"the reply of {recipient} is a {reply.type_name} "
-                f"({reply.content_type}), which no serializer here decodes"
-            )
-        return None if isinstance(reply, empty_pb2.Empty) else reply
 
     # -- receiving ---------------------------------------------------------
 
@@ -740,37 +630,10 @@ class GrpcWorkerRuntime(BaseRuntime):
         session: HostSession,
         request_id: str,
         content_type: str,
-        reply: asyncio.Future[Any],
+        outcome: asyncio.Future[Any],
     ) -> None:
-        if reply.cancelled():
-            self._send_error(
-                session, request_id, RpcErrorKind.UNDELIVERABLE, "handler cancelled"
-            )
-            return
-        error = reply.exception()
-        if error is not None:
-            kind, reason = _classify(error)
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("request %s failed: %s", request_id, reason)
-            self._send_error(session, request_id, kind, reason)
-            return
-        try:
-            type_name, data = self._codec.encode(reply.result(), content_type)
-        except MessageTooLargeError as too_large:
-            self._send_error(
-                session, request_id, RpcErrorKind.TOO_LARGE, str(too_large)
-            )
-            return
-        except Exception as unencodable:
-            self._send_error(
-                session,
-                request_id,
-                RpcErrorKind.UNENCODABLE,
-                f"the reply cannot be encoded as {content_type}: {unencodable}",
-            )
-            return
         self._send_now(
-            session, response_frame(request_id, type_name, content_type, data)
+            session, reply_frame(self._codec, request_id, content_type, outcome)
         )
 
     def _send_error(
@@ -789,24 +652,11 @@ class GrpcWorkerRuntime(BaseRuntime):
         session.outbox.put_urgent(Outgoing(frame, False))
 
     def _on_response(self, response: pb.RpcResponse) -> None:
-        call = self._pending.get(response.request_id)
-        if call is None or call.reply.done():
+        if not self._pending.resolve(response):
             self.counters.unmatched_replies += 1
             logger.info(
                 "reply to unknown or finished request %s skipped", response.request_id
             )
-            return
-        call.reply.set_result(response)
-
-
-def _classify(error: BaseException) -> tuple[RpcErrorKind, str]:
-    if isinstance(error, UnexpectedReplyError):
-        return RpcErrorKind.BAD_REPLY, str(error)
-    if isinstance(error, UnhandledMessageError):
-        return RpcErrorKind.UNHANDLED, str(error)
-    if isinstance(error, UndeliverableError):
-        return RpcErrorKind.UNDELIVERABLE, str(error)
-    return RpcErrorKind.HANDLER_RAISED, f"{type(error).__name__}: {error}"
 
 
 def _agent_id(wire: pb.AgentId) -> AgentId | None:

@@ -1,0 +1,122 @@
+"""Keeping the host's view of one worker's agent types and subscriptions current.
+
+The Python host forgets everything about a client when its stream ends, so
+each new session registers every local agent type and subscription again
+(reference §10, worker checklist, item 7).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import grpc
+
+from agentgen.protos import agent_worker_pb2 as pb
+
+from ..subscriptions import Subscription
+from . import service
+from .connection import HostSession
+from .errors import HostRefusedError
+from .wire import subscription_to_wire
+
+__all__ = ["HostRegistrations", "is_connection_failure"]
+
+logger = logging.getLogger("agentgen.runtime.grpc.worker")
+
+_CONNECTION_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED})
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether a failed call means the connection is gone (not a refusal)."""
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() in _CONNECTION_CODES
+
+
+class HostRegistrations:
+    """What one session has registered with the host, and the calls changing it.
+
+    A refusal raises :class:`HostRefusedError`; a lost connection raises the
+    call's ``grpc.aio.AioRpcError`` (see :func:`is_connection_failure`).
+    """
+
+    def __init__(self, session: HostSession, host_address: str) -> None:
+        self._session = session
+        self._host_address = host_address
+        self.agent_types: set[str] = set()
+        self.subscription_ids: set[str] = set()
+
+    async def sync(
+        self,
+        agent_types: Mapping[str, object],
+        subscriptions: Mapping[str, Subscription],
+    ) -> None:
+        """Register what is local and not on the host; remove what is gone.
+
+        ``agent_types`` and ``subscriptions`` are the live local tables: they
+        may change while this runs, and it runs until both sides agree.
+        """
+        while True:
+            types = [t for t in agent_types if t not in self.agent_types]
+            added = [
+                s for s in subscriptions.values() if s.id not in self.subscription_ids
+            ]
+            removed = [i for i in self.subscription_ids if i not in subscriptions]
+            if not (types or added or removed):
+                return
+            for agent_type in types:
+                await self.register_type(agent_type)
+            for subscription in added:
+                await self.add_subscription(subscription)
+            for subscription_id in removed:
+                await self.remove_subscription(subscription_id)
+
+    async def register_type(self, agent_type: str) -> None:
+        """``RegisterAgent``: make this worker the owner of ``agent_type``."""
+        try:
+            await self._session.unary(
+                service.REGISTER_AGENT,
+                pb.RegisterAgentTypeRequest(type=agent_type),
+                pb.RegisterAgentTypeResponse,
+            )
+        except grpc.aio.AioRpcError as error:
+            raise self._refusal(error, f"agent type {agent_type!r}") from error
+        self.agent_types.add(agent_type)
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        """``AddSubscription`` with the subscription's own id."""
+        request = pb.AddSubscriptionRequest(
+            subscription=subscription_to_wire(subscription)
+        )
+        try:
+            await self._session.unary(
+                service.ADD_SUBSCRIPTION, request, pb.AddSubscriptionResponse
+            )
+        except grpc.aio.AioRpcError as error:
+            raise self._refusal(error, repr(subscription)) from error
+        self.subscription_ids.add(subscription.id)
+
+    async def remove_subscription(self, subscription_id: str) -> None:
+        """``RemoveSubscription``; one the host no longer has counts as removed."""
+        try:
+            await self._session.unary(
+                service.REMOVE_SUBSCRIPTION,
+                pb.RemoveSubscriptionRequest(id=subscription_id),
+                pb.RemoveSubscriptionResponse,
+            )
+        except grpc.aio.AioRpcError as error:
+            if is_connection_failure(error):
+                raise
+            logger.info(
+                "the host did not remove subscription %s: %s",
+                subscription_id,
+                error.details(),
+            )
+        self.subscription_ids.discard(subscription_id)
+
+    def _refusal(self, error: grpc.aio.AioRpcError, what: str) -> Exception:
+        if is_connection_failure(error):
+            return error
+        return HostRefusedError(
+            f"the host at {self._host_address} refused {what}: "
+            f"{error.code().name}: {error.details()}"
+        )

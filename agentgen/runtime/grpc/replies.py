@@ -1,0 +1,61 @@
+"""The reply frame a worker sends for an RPC it served, whatever its outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ..errors import (
+    MessageTooLargeError,
+    UndeliverableError,
+    UnexpectedReplyError,
+    UnhandledMessageError,
+)
+from .rpc_errors import RpcErrorKind
+from .wire import PayloadCodec, error_response_frame, response_frame
+
+__all__ = ["classify_failure", "reply_frame"]
+
+
+def reply_frame(
+    codec: PayloadCodec,
+    request_id: str,
+    content_type: str,
+    outcome: asyncio.Future[Any],
+) -> bytes:
+    """``Message{response}`` for a finished handler: its reply or an error.
+
+    The reply is encoded in ``content_type`` (the request's). A handler that
+    raised, returned something its contract does not allow, or whose reply
+    cannot be encoded or is too large, gets an ``RpcResponse.error`` instead.
+    """
+    if outcome.cancelled():
+        return error_response_frame(
+            request_id, RpcErrorKind.UNDELIVERABLE, "the handler was cancelled"
+        )
+    error = outcome.exception()
+    if error is not None:
+        kind, reason = classify_failure(error)
+        return error_response_frame(request_id, kind, reason)
+    try:
+        type_name, data = codec.encode(outcome.result(), content_type)
+    except MessageTooLargeError as too_large:
+        return error_response_frame(request_id, RpcErrorKind.TOO_LARGE, str(too_large))
+    except Exception as unencodable:
+        return error_response_frame(
+            request_id,
+            RpcErrorKind.UNENCODABLE,
+            f"the reply cannot be encoded as {content_type}: {unencodable}",
+        )
+    return response_frame(request_id, type_name, content_type, data)
+
+
+def classify_failure(error: BaseException) -> tuple[RpcErrorKind, str]:
+    """The error kind and text sent for a handler's exception."""
+    if isinstance(error, UnexpectedReplyError):
+        return RpcErrorKind.BAD_REPLY, str(error)
+    if isinstance(error, UnhandledMessageError):
+        return RpcErrorKind.UNHANDLED, str(error)
+    if isinstance(error, UndeliverableError):
+        return RpcErrorKind.UNDELIVERABLE, str(error)
+    return RpcErrorKind.HANDLER_RAISED, f"{type(error).__name__}: {error}"
