@@ -17,7 +17,6 @@ from agentgen.generator.runtime_names import (
     agent_class_names,
 )
 from agentgen.generator.source_info import (
-    FILE_EDITION,
     FILE_PACKAGE,
     FILE_SYNTAX,
     SourceIndex,
@@ -68,9 +67,7 @@ def build_module(
         return f"{bound[info.module]}.{info.class_path}"
 
     file_name = contract.file.name
-    module_comment = source.first_comment(
-        [(FILE_PACKAGE,), (FILE_SYNTAX,), (FILE_EDITION,)]
-    )
+    module_comment = source.first_comment([(FILE_PACKAGE,), (FILE_SYNTAX,)])
     serializers = Bracketed(
         "SERIALIZERS: Final[SerializerTable] = serializer_table(",
         tuple(type_ref(info) for info in contract.messages),

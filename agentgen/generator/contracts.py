@@ -137,9 +137,7 @@ def read_file_contract(
     """Read and check the messages, topics and agents of one file to generate."""
     report = _Reporter(file.name, source, diagnostics, options)
     _check_module_name(file, report)
-    messages = tuple(
-        info for info in types.messages_of(file.name) if not info.is_map_entry
-    )
+    messages = types.messages_of(file.name)
     for info in messages:
         _check_message_name(info, report)
     topics = tuple(_read_topics(messages, report))

@@ -16,6 +16,7 @@ from google.protobuf.descriptor_pb2 import (
 )
 
 from agentgen import __version__
+from agentgen.generator.annotations import agent_options
 from agentgen.generator.build import build_module
 from agentgen.generator.contracts import (
     FileContract,
@@ -63,6 +64,15 @@ def _files_by_name(request: CodeGeneratorRequest) -> dict[str, FileDescriptorPro
     return files
 
 
+def agent_services(file: FileDescriptorProto) -> list[int]:
+    """The indexes of the file's services annotated with ``(agentgen.agent)``."""
+    return [
+        index
+        for index, service in enumerate(file.service)
+        if agent_options(service) is not None
+    ]
+
+
 def generate(request: CodeGeneratorRequest, options: PluginOptions) -> Generation:
     """Check every file to generate, then generate them if nothing is wrong."""
     response = new_response()
@@ -72,7 +82,7 @@ def generate(request: CodeGeneratorRequest, options: PluginOptions) -> Generatio
     sources: dict[str, SourceIndex] = {}
     contracts: list[FileContract] = []
     for name in request.file_to_generate:
-        sources[name] = SourceIndex(files[name])
+        sources[name] = SourceIndex(files[name], agent_services(files[name]))
         contracts.append(
             read_file_contract(files[name], types, sources[name], diagnostics, options)
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from google.protobuf.descriptor_pb2 import DescriptorProto, FileDescriptorProto
 
@@ -15,10 +15,10 @@ from agentgen.generator.source_info import (
 )
 
 EMPTY_TYPE = "google.protobuf.Empty"
+_MAP_ENTRY_SUFFIX = "Entry"
 
 
-@dataclass(frozen=True)
-class MessageInfo:
+class MessageInfo(NamedTuple):
     """Where a message type lives: its .proto file, ``_pb2`` module and class."""
 
     full_name: str
@@ -29,49 +29,71 @@ class MessageInfo:
     descriptor: DescriptorProto
 
     @property
-    def is_map_entry(self) -> bool:
-        """Whether protoc synthesised this type for a ``map<,>`` field."""
-        return self.descriptor.options.map_entry
-
-    @property
     def is_empty(self) -> bool:
         """Whether this is ``google.protobuf.Empty`` (a handler returning None)."""
         return self.full_name == EMPTY_TYPE
 
 
-def file_messages(file: FileDescriptorProto) -> Iterator[MessageInfo]:
-    """Every message of a file, nested ones included, in declaration order."""
-    module = module_name(file.name, PB2_SUFFIX)
+def _is_map_entry(message: DescriptorProto) -> bool:
+    """Whether protoc synthesised this type for a ``map<,>`` field.
+
+    The name test first: reading ``options`` is much slower.
+    """
+    return message.name.endswith(_MAP_ENTRY_SUFFIX) and message.options.map_entry
+
+
+def file_messages(file: FileDescriptorProto) -> list[MessageInfo]:
+    """Every message of a file, nested ones included, in declaration order.
+
+    Map entry types (protoc's synthetic ``XEntry`` messages) are left out.
+    """
+    found: list[MessageInfo] = []
     prefix = f"{file.package}." if file.package else ""
-    yield from _walk(file, module, prefix, "", file.message_type, (FILE_MESSAGE_TYPE,))
+    _collect(
+        found,
+        file.name,
+        module_name(file.name, PB2_SUFFIX),
+        prefix,
+        "",
+        file.message_type,
+        (FILE_MESSAGE_TYPE,),
+    )
+    return found
 
 
-def _walk(
-    file: FileDescriptorProto,
+def _collect(
+    found: list[MessageInfo],
+    file: str,
     module: str,
     name_prefix: str,
     class_prefix: str,
     messages: Iterable[DescriptorProto],
     path: Path,
-) -> Iterator[MessageInfo]:
+) -> None:
     for index, message in enumerate(messages):
-        class_path = class_prefix + message.name
+        if _is_map_entry(message):
+            continue
+        name = message.name
         message_path = (*path, index)
-        yield MessageInfo(
-            full_name=name_prefix + message.name,
-            file=file.name,
-            module=module,
-            class_path=class_path,
-            source_path=message_path,
-            descriptor=message,
-        )
-        if message.nested_type:
-            yield from _walk(
+        found.append(
+            MessageInfo(
+                name_prefix + name,
                 file,
                 module,
-                f"{name_prefix}{message.name}.",
-                f"{class_path}.",
-                message.nested_type,
+                class_prefix + name,
+                message_path,
+                message,
+            )
+        )
+        nested = message.nested_type
+        if nested:
+            _collect(
+                found,
+                file,
+                module,
+                f"{name_prefix}{name}.",
+                f"{class_prefix}{name}.",
+                nested,
                 (*message_path, MESSAGE_NESTED_TYPE),
             )
 
@@ -80,8 +102,8 @@ class TypeIndex:
     """Message types by full name (without the leading dot)."""
 
     def __init__(self, files: Iterable[FileDescriptorProto]) -> None:
-        self._by_file: dict[str, tuple[MessageInfo, ...]] = {
-            file.name: tuple(file_messages(file)) for file in files
+        self._by_file: dict[str, list[MessageInfo]] = {
+            file.name: file_messages(file) for file in files
         }
         self._messages: dict[str, MessageInfo] = {
             info.full_name: info for infos in self._by_file.values() for info in infos
@@ -89,7 +111,7 @@ class TypeIndex:
 
     def messages_of(self, file: str) -> tuple[MessageInfo, ...]:
         """The messages of one file, nested ones included, in declaration order."""
-        return self._by_file[file]
+        return tuple(self._by_file[file])
 
     def message(self, type_name: str) -> MessageInfo:
         """Look up a type as descriptors spell it (``.pkg.Msg`` or ``pkg.Msg``)."""
