@@ -239,7 +239,8 @@ def profile_plugin(corpus: Path, files: Sequence[str], scratch: Path) -> str:
     request_file = scratch / "request.bin"
     dumper = _write_script(
         scratch / "protoc-gen-dump",
-        f"import sys\nopen({str(request_file)!r}, 'wb').write(sys.stdin.buffer.read())\n"
+        "import sys\n"
+        f"open({str(request_file)!r}, 'wb').write(sys.stdin.buffer.read())\n"
         + _EMPTY_RESPONSE,
     )
     (scratch / "dump").mkdir(exist_ok=True)
