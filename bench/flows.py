@@ -8,13 +8,15 @@ measured at the receiver (first to last message received).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .gencode import agentgen_plugin
 from .measure import Sample, Window
 from .procs import Child, ChildGroup, Event
-from .systems import System
+from .systems import AGENTGEN, System
 
 __all__ = ["FLOWS", "QUICK_COUNTS", "Counts", "FlowContext"]
 
@@ -41,6 +43,8 @@ class Counts:
     fanout: int = 5_000
     fanout_subscribers: int = 4
     payload_size: int = 100
+    plugin_files: int = 50
+    plugin_messages: int = 40
 
 
 QUICK_COUNTS = Counts(
@@ -54,6 +58,8 @@ QUICK_COUNTS = Counts(
     grpc_rpc_concurrent=64,
     large=20,
     fanout=100,
+    plugin_files=5,
+    plugin_messages=6,
 )
 """Small counts: every flow runs, in seconds (``--quick``, the smoke test)."""
 
@@ -67,6 +73,8 @@ class FlowContext:
     """Children's working directory."""
     log_dir: Path
     """Where each child's stderr goes."""
+    corpus: list[tuple[Path, list[str]]] = field(default_factory=list)
+    """The plugin scenario's corpus (root, files), built on first use."""
 
     def group(self, system: System) -> ChildGroup:
         """A fresh group of children of ``system``."""
@@ -274,6 +282,49 @@ async def grpc_rpc(context: FlowContext, system: System) -> Sample:
     return sample
 
 
+def _corpus(context: FlowContext) -> tuple[Path, list[str]]:
+    from .plugin_bench import DEFAULT_CORPUS_SCRIPT, build_corpus
+
+    if not context.corpus:
+        root = context.work_dir / "plugin-corpus"
+        counts = context.counts
+        files = build_corpus(
+            DEFAULT_CORPUS_SCRIPT, root, counts.plugin_files, counts.plugin_messages
+        )
+        context.corpus.append((root, files))
+    return context.corpus[0]
+
+
+async def _generation_seconds(context: FlowContext, *flags: str) -> float:
+    from .plugin_bench import Config, time_config
+
+    root, files = _corpus(context)
+    out = context.work_dir / "plugin-out"
+    config = Config(" ".join(flags), flags)
+    return await asyncio.to_thread(time_config, config, root, files, out)
+
+
+async def plugin_generation(context: FlowContext, system: System) -> Sample:
+    """Scenario 8: protoc on the synthetic corpus (``bench/plugin_bench.py``).
+
+    agentgen: ``--agentgen_out`` alone, and with ``--python_out`` (what users
+    run); the floor: ``--python_out`` alone, for both figures.
+    """
+    python_out = "--python_out={out}"
+    sample = Sample()
+    if system.key == AGENTGEN:
+        plugin = (f"--plugin=protoc-gen-agentgen={agentgen_plugin()}",)
+        agentgen_out = (*plugin, "--agentgen_out={out}")
+        sample.metrics["plugin_s"] = await _generation_seconds(context, *agentgen_out)
+        sample.metrics["generate_s"] = await _generation_seconds(
+            context, python_out, *agentgen_out
+        )
+    else:
+        seconds = await _generation_seconds(context, python_out)
+        sample.metrics["plugin_s"] = sample.metrics["generate_s"] = seconds
+    return sample
+
+
 Flow = Callable[[FlowContext, System], Awaitable[Sample]]
 
 FLOWS: dict[str, Flow] = {
@@ -283,5 +334,6 @@ FLOWS: dict[str, Flow] = {
     "grpc_rpc": grpc_rpc,
     "grpc_large": grpc_large,
     "grpc_fanout": grpc_fanout,
+    "plugin": plugin_generation,
 }
 """Every flow by name (scenarios refer to flows by these names)."""

@@ -21,6 +21,7 @@ from agentgen.protos import protos_path
 __all__ = [
     "PROTO_ROOT",
     "GencodeError",
+    "agentgen_plugin",
     "compile_for_agentgen",
     "compile_for_autogen",
 ]
@@ -60,7 +61,8 @@ def _protoc(python: Path, out_dir: Path, *args: str) -> None:
     (out_dir / "benchproto" / "__init__.py").touch()
 
 
-def _agentgen_plugin() -> Path:
+def agentgen_plugin() -> Path:
+    """The ``protoc-gen-agentgen`` executable of this venv."""
     found = shutil.which("protoc-gen-agentgen", path=str(Path(sys.executable).parent))
     if found is None:
         raise GencodeError(
@@ -75,7 +77,7 @@ def compile_for_agentgen(out_dir: Path) -> Path:
     _protoc(
         Path(sys.executable),
         out_dir,
-        f"--plugin=protoc-gen-agentgen={_agentgen_plugin()}",
+        f"--plugin=protoc-gen-agentgen={agentgen_plugin()}",
         f"--python_out={out_dir}",
         f"--pyi_out={out_dir}",
         f"--agentgen_out={out_dir}",

@@ -23,6 +23,7 @@ Event = dict[str, Any]
 STDERR_TAIL_LINES = 30
 STOP_GRACE_SECONDS = 10.0
 LINE_LIMIT_BYTES = 1 << 20
+_PY_SPY_PREFIX = b"py-spy> "
 
 
 class ChildFailedError(RuntimeError):
@@ -135,6 +136,9 @@ class Child:
         stdout = self._process.stdout
         assert stdout is not None
         line = await stdout.readline()
+        # py-spy (AGENTGEN_BENCH_PYSPY) shares the child's stdout.
+        while line.startswith(_PY_SPY_PREFIX) or line == b"\n":
+            line = await stdout.readline()
         if not line:
             await self._process.wait()
             raise self._failure(f"exited with code {self._process.returncode}")

@@ -148,21 +148,44 @@ def _cpu_cell(medians: Mapping[str, float]) -> str:
     return " · ".join(f"{role} {value:,.0f}" for role, value in medians.items())
 
 
+def _cpu_ratio(results: Results, scenario: Scenario, phase: str, versus: str) -> str:
+    """``versus``'s total CPU per message over agentgen's (above 1: we use less)."""
+    if versus not in scenario.systems:
+        return "n/a"
+    ours = sum(results.cpu_medians(scenario, AGENTGEN, phase).values())
+    theirs = sum(results.cpu_medians(scenario, versus, phase).values())
+    return _ratio(theirs / ours) if ours and theirs else "-"
+
+
 def cpu_table(results: Results) -> str:
-    """CPU µs per message of each process, per system, per measured phase."""
-    header = ["#", "phase", *(SYSTEM_LABELS[system] for system in COLUMNS)]
+    """CPU µs per message of each process, per system, per measured phase.
+
+    The last columns compare the total over all processes: the other
+    system's CPU per message divided by agentgen's.
+    """
+    header = [
+        "#",
+        "phase",
+        *(SYSTEM_LABELS[system] for system in COLUMNS),
+        "AutoGen / agentgen total CPU",
+        "floor / agentgen total CPU",
+    ]
     rows: list[list[str]] = []
     for scenario in results.scenarios:
         for metric in scenario.metrics:
-            if metric.cpu_phase is None:
+            phase = metric.cpu_phase
+            if phase is None:
                 continue
             cells = [str(scenario.number), metric.label]
             for system in COLUMNS:
                 if system in scenario.systems:
-                    medians = results.cpu_medians(scenario, system, metric.cpu_phase)
-                    cells.append(_cpu_cell(medians))
+                    cells.append(
+                        _cpu_cell(results.cpu_medians(scenario, system, phase))
+                    )
                 else:
                     cells.append("n/a")
+            cells.append(_cpu_ratio(results, scenario, phase, AUTOGEN))
+            cells.append(_cpu_ratio(results, scenario, phase, FLOOR))
             rows.append(cells)
     return _table(header, rows)
 

@@ -102,7 +102,8 @@ def _summary(sample: Sample) -> str:
     if sample.error:
         return "FAILED: " + sample.error.splitlines()[0]
     return ", ".join(
-        f"{key} {value:,.0f}" for key, value in list(sample.metrics.items())[:3]
+        f"{key} {value:,.0f}" if value >= 100 else f"{key} {value:.3g}"
+        for key, value in list(sample.metrics.items())[:3]
     )
 
 

@@ -139,6 +139,28 @@ SCENARIOS: tuple[Scenario, ...] = (
             Target("host_rss_mib", AUTOGEN, 1.0, "host RSS ≤ AutoGen's host"),
         ),
     ),
+    Scenario(
+        8,
+        "plugin on the synthetic corpus (floor column: --python_out alone)",
+        "plugin",
+        (AGENTGEN, FLOOR),
+        (
+            Metric(
+                "plugin_s",
+                "--agentgen_out alone",
+                "s",
+                higher_is_better=False,
+                digits=2,
+            ),
+            Metric(
+                "generate_s",
+                "--python_out --agentgen_out",
+                "s",
+                higher_is_better=False,
+                digits=2,
+            ),
+        ),
+    ),
 )
 
 

@@ -8,7 +8,9 @@ is written once for all systems.
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,7 +31,11 @@ AUTOGEN = "autogen"
 FLOOR = "floor"
 # Variables of our Python that must not leak into a child's.
 _PYTHON_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
-_FORWARDED_VARIABLES = ("AGENTGEN_BENCH_LOOP",)
+EXTRA_PATH_VARIABLE = "AGENTGEN_BENCH_EXTRA_PATH"
+"""Extra import paths for every child (e.g. a directory holding uvloop)."""
+PYSPY_VARIABLE = "AGENTGEN_BENCH_PYSPY"
+"""Set to a directory to record every child with ``py-spy`` (flame data)."""
+_SAMPLE_COUNTER = itertools.count(1)
 
 
 def child_environment(gencode_dir: Path) -> dict[str, str]:
@@ -37,7 +43,10 @@ def child_environment(gencode_dir: Path) -> dict[str, str]:
     environment = {
         key: value for key, value in os.environ.items() if key not in _PYTHON_VARIABLES
     }
-    environment["PYTHONPATH"] = str(gencode_dir)
+    extra = os.environ.get(EXTRA_PATH_VARIABLE)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(gencode_dir), *([extra] if extra else [])]
+    )
     environment["PYTHONUNBUFFERED"] = "1"
     environment["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the source tree clean
     return environment
@@ -79,11 +88,10 @@ class System:
             child_environment(gencode_dir),
         )
 
-    def _program(self, name: str) -> list[str]:
-        return [
-            str(self.python),
-            str(CHILDREN_DIR / f"{self.program_prefix}_{name}.py"),
-        ]
+    def _program(self, name: str, role: str = "") -> list[str]:
+        script = f"{self.program_prefix}_{name}"
+        argv = [str(self.python), str(CHILDREN_DIR / f"{script}.py")]
+        return _sampled(argv, f"{script}-{role}" if role else script)
 
     def inprocess_argv(self, mode: str, count: int, warmup: int) -> list[str]:
         """The in-process child (``mode`` is ``publish`` or ``rpc``)."""
@@ -113,7 +121,7 @@ class System:
     ) -> list[str]:
         """A worker child playing ``role`` (sub, pub, echo or caller)."""
         argv = [
-            *self._program("worker"),
+            *self._program("worker", role),
             role,
             f"--address={address}",
             f"--count={count}",
@@ -125,6 +133,18 @@ class System:
         if agent_type is not None:
             argv.append(f"--agent-type={agent_type}")
         return argv
+
+
+def _sampled(argv: list[str], name: str) -> list[str]:
+    """``argv`` under ``py-spy record`` when ``AGENTGEN_BENCH_PYSPY`` names a dir."""
+    directory = os.environ.get(PYSPY_VARIABLE)
+    if not directory:
+        return argv
+    py_spy = shutil.which("py-spy")
+    if py_spy is None:
+        raise FileNotFoundError(f"{PYSPY_VARIABLE} is set but py-spy is not on PATH")
+    output = Path(directory) / f"{name}-{next(_SAMPLE_COUNTER)}.txt"
+    return [py_spy, "record", "--format", "raw", "-o", str(output), "--", *argv]
 
 
 def current_python() -> Path:

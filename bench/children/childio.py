@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import sys
@@ -56,6 +57,8 @@ ECHO_TYPE = "Echo"
 """The agent type that answers RPCs."""
 LOOP_VARIABLE = "AGENTGEN_BENCH_LOOP"
 """Set to ``uvloop`` to run the child on uvloop (if it is installed)."""
+PROFILE_VARIABLE = "AGENTGEN_BENCH_PROFILE"
+"""Set to a directory to cProfile each child from its first ``mark`` to ``stop``."""
 
 Command = dict[str, Any]
 
@@ -84,6 +87,39 @@ def make_blob(size: int, random: bool) -> bytes:
     return os.urandom(size) if random else b"x" * size
 
 
+class _Profile:
+    """cProfile of the measured phases, when ``AGENTGEN_BENCH_PROFILE`` is set."""
+
+    def __init__(self) -> None:
+        directory = os.environ.get(PROFILE_VARIABLE)
+        self._path = (
+            None
+            if not directory
+            else os.path.join(
+                directory,
+                f"{os.path.basename(sys.argv[0]).removesuffix('.py')}-"
+                f"{'-'.join(sys.argv[1:2])}-{os.getpid()}.prof",
+            )
+        )
+        self._profiler: cProfile.Profile | None = None
+
+    def start(self) -> None:
+        """Start profiling (once)."""
+        if self._path is not None and self._profiler is None:
+            self._profiler = cProfile.Profile()
+            self._profiler.enable()
+
+    def finish(self) -> None:
+        """Stop profiling and write the statistics file."""
+        if self._profiler is not None and self._path is not None:
+            self._profiler.disable()
+            self._profiler.dump_stats(self._path)
+            self._profiler = None
+
+
+PROFILE = _Profile()
+
+
 class Control:
     """The runner's commands: answers ``mark`` itself, queues the others."""
 
@@ -107,7 +143,10 @@ class Control:
             command: Command = json.loads(line)
             if command.get("cmd") == "mark":
                 emit("mark", cpu=time.process_time(), t=time.monotonic())
+                PROFILE.start()
             else:
+                if command.get("cmd") == "stop":
+                    PROFILE.finish()
                 self._commands.put_nowait(command)
         self._commands.put_nowait(None)
 
