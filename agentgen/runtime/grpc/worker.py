@@ -205,19 +205,28 @@ class GrpcWorkerRuntime(BaseRuntime):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._connect_timeout
         attempt = 0
+        last_error = "timed out"
         while True:
             try:
                 await asyncio.wait_for(self._establish(), deadline - loop.time())
                 return
             except HostRefusedError:
                 raise
-            except (grpc.aio.AioRpcError, TimeoutError, ConnectionLostError) as error:
+            except TimeoutError:
+                pass  # keep the reason of an earlier failed attempt, if any
+            except (grpc.aio.AioRpcError, ConnectionLostError) as error:
                 last_error = _describe(error)
             remaining = deadline - loop.time()
             if remaining <= 0:
+                hint = (
+                    "check the CA (root_certificates) and, under mutual TLS, the "
+                    "worker's certificate"
+                    if self._tls
+                    else "is a host running there? (TLS hosts need tls=ClientTls())"
+                )
                 raise ConnectionError(
                     f"cannot connect to the agent host at {self.host_address} "
-                    f"within {self._connect_timeout:g} s: {last_error}"
+                    f"within {self._connect_timeout:g} s: {last_error}; {hint}"
                 )
             await asyncio.sleep(min(self._retry_delay(attempt), remaining))
             attempt += 1
@@ -226,7 +235,8 @@ class GrpcWorkerRuntime(BaseRuntime):
         """Open a session, register everything, flush held publishes."""
         channel = self._channel
         assert channel is not None
-        await channel.channel_ready()
+        # No channel_ready(): a failed call reports why (refused, TLS handshake
+        # failed, ...) where waiting for readiness would only time out.
         session = HostSession(
             channel,
             outbox_limit=self._outbox_size,
@@ -290,7 +300,9 @@ class GrpcWorkerRuntime(BaseRuntime):
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
-                    logger.warning(
+                    # Every tenth failure is a warning; the others are routine.
+                    logger.log(
+                        logging.WARNING if attempt % 10 == 1 else logging.INFO,
                         "reconnecting to %s failed (attempt %d): %s",
                         self.host_address,
                         attempt,
