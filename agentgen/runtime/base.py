@@ -296,7 +296,7 @@ class BaseRuntime:
                 self._warn_foreign_type(recipient, topic_id)
                 continue
             ctx = MessageContext(sender, topic_id, False, message_id)
-            envelope = Envelope(message, ctx, None)
+            envelope: Envelope = (message, ctx, None)
             if not self._enqueue_nowait(recipient, envelope):
                 await self._enqueue(recipient, envelope, sender)
             queued += 1
@@ -329,7 +329,7 @@ class BaseRuntime:
             )
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         ctx = MessageContext(sender, None, True, message_id)
-        envelope = Envelope(message, ctx, reply)
+        envelope: Envelope = (message, ctx, reply)
         if not self._enqueue_nowait(recipient, envelope):
             await self._enqueue(recipient, envelope, sender)
         return reply
@@ -364,10 +364,9 @@ class BaseRuntime:
         :meth:`_enqueue`" (the agent must be created, or the mailbox is full).
         """
         mailbox = self._mailboxes.get(recipient)
-        if mailbox is None or len(mailbox) >= self.mailbox_capacity:
+        if mailbox is None or not mailbox.offer(envelope):
             return False
         self._begin_work()
-        mailbox.put_nowait(envelope)
         return True
 
     async def _enqueue(
@@ -416,13 +415,13 @@ class BaseRuntime:
         self._message_done()
 
     def _fail_envelope(self, envelope: Envelope, reason: str) -> None:
-        reply = envelope.reply
+        _, ctx, reply = envelope
         if reply is not None and not reply.done():
             reply.set_exception(UndeliverableError(f"not handled: {reason}"))
         elif reply is None:
             logger.warning(
                 "message %s to a stopped agent was not handled: %s",
-                envelope.ctx.message_id,
+                ctx.message_id,
                 reason,
             )
 

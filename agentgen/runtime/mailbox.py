@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from .context import MessageContext
 
 __all__ = ["Envelope", "Mailbox"]
 
 
-class Envelope(NamedTuple):
-    """A message on its way to one agent; ``reply`` is set for RPCs."""
+Envelope = tuple[Any, MessageContext, "asyncio.Future[Any] | None"]
+"""A message on its way to one agent: ``(message, ctx, reply)``.
 
-    message: Any
-    ctx: MessageContext
-    reply: asyncio.Future[Any] | None
+``reply`` is set for RPCs. A plain tuple: one is made per delivery, and a
+named tuple costs several times more to build.
+"""
 
 
 class Mailbox:
@@ -44,6 +44,13 @@ class Mailbox:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def offer(self, envelope: Envelope) -> bool:
+        """Queue ``envelope`` if the mailbox has room; ``False`` if it is full."""
+        if len(self._items) >= self._capacity:
+            return False
+        self.put_nowait(envelope)
+        return True
 
     def put_nowait(self, envelope: Envelope) -> None:
         """Queue ``envelope`` whatever the mailbox's fill."""
