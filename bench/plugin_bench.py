@@ -223,13 +223,14 @@ def report(times: dict[str, list[float]]) -> str:
             f"| `{label}` | {statistics.median(samples):.2f} "
             f"| {min(samples):.2f}-{max(samples):.2f} |"
         )
-    ratio = statistics.median(times["--agentgen_out"]) / statistics.median(
-        times["--python_out"]
-    )
+    agentgen, python = times["--agentgen_out"], times["--python_out"]
+    ratio = statistics.median(agentgen) / statistics.median(python)
+    best_ratio = min(agentgen) / min(python)
     verdict = "meets" if ratio <= 1.0 else "MISSES"
     rows.append("")
     rows.append(
-        f"agentgen_out / python_out = {ratio:.2f} ({verdict} the target of <= 1.00)"
+        f"agentgen_out / python_out: median {ratio:.2f} ({verdict} the target of "
+        f"<= 1.00), best of each {best_ratio:.2f}"
     )
     return "\n".join(rows)
 
