@@ -20,7 +20,10 @@ _GENERATED_MEMBERS = frozenset(
 # the public members design.md promises for Agent and AgentClient.
 _FALLBACK_RUNTIME_MEMBERS = frozenset(
     {
+        "agent_id",
+        "bind",
         "close",
+        "handler_for",
         "id",
         "load_state",
         "on_message",
@@ -28,20 +31,43 @@ _FALLBACK_RUNTIME_MEMBERS = frozenset(
         "runtime",
         "save_state",
         "send_message",
+        "sender",
         "_call",
     }
 )
 
 
+def _instance_attributes(cls: type) -> frozenset[str]:
+    """Attributes ``cls.__init__`` assigns on ``self`` (invisible to ``dir(cls)``)."""
+    import dis
+
+    init = cls.__dict__.get("__init__")
+    if init is None:
+        return frozenset()
+    return frozenset(
+        str(instruction.argval)
+        for instruction in dis.get_instructions(init)
+        if instruction.opname == "STORE_ATTR"
+    )
+
+
 @functools.cache
 def reserved_members() -> frozenset[str]:
-    """Members of ``Agent``, ``AgentClient`` and of the generated classes."""
+    """Members of ``Agent``, ``AgentClient`` and of the generated classes.
+
+    Class members come from ``dir()``; instance attributes from what the
+    constructors assign.
+    """
     try:
         from agentgen.runtime import Agent, AgentClient
     except ImportError:
         runtime_members = _FALLBACK_RUNTIME_MEMBERS | frozenset(dir(object))
     else:
-        runtime_members = frozenset(dir(Agent)) | frozenset(dir(AgentClient))
+        runtime_members = frozenset(
+            name
+            for cls in (Agent, AgentClient)
+            for name in (*dir(cls), *_instance_attributes(cls))
+        )
     return runtime_members | _GENERATED_MEMBERS
 
 

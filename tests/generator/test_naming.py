@@ -33,10 +33,12 @@ def test_rpc_names_become_snake_case(rpc: str, method: str) -> None:
         ("publish_message", "publish_message_"),
         ("register", "register_"),
         ("_call", "_call_"),
+        ("agent_id", "agent_id_"),
+        ("sender", "sender_"),
         ("say_hello", "say_hello"),
     ],
 )
-def test_keywords_and_reserved_members_get_an_underscore(
+def test_keywords_and_runtime_members_get_an_underscore(
     snake: str, method: str
 ) -> None:
     assert python_method_name(snake) == method
