@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 import jinja2
 
 from agentgen import __version__
-from agentgen.cli.errors import UsageProblem
+from agentgen.cli.errors import CliError, UsageProblem
 
 __all__ = ["check_project_name", "create_project", "render_project"]
 
@@ -74,11 +74,25 @@ def _output_path(template_name: str, name: str) -> PurePosixPath:
     return path.with_suffix("") if path.suffix == ".j2" else path
 
 
+def _template_loader() -> jinja2.PackageLoader:
+    """The scaffold templates, or a clear error if the installation lacks them."""
+    try:
+        loader = jinja2.PackageLoader("agentgen", _TEMPLATE_FOLDER)
+    except ValueError:
+        loader = None
+    if loader is None or not loader.list_templates():
+        raise CliError(
+            f"agentgen's scaffold templates ({_TEMPLATE_FOLDER}) are missing from "
+            "this installation; reinstall agentgen"
+        )
+    return loader
+
+
 def render_project(name: str) -> dict[PurePosixPath, str]:
     """Render every scaffold template for ``name``: relative path -> content."""
     check_project_name(name)
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("agentgen", _TEMPLATE_FOLDER),
+        loader=_template_loader(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
