@@ -41,6 +41,11 @@ class Outbox(Generic[T]):
     def __len__(self) -> int:
         return len(self._frames)
 
+    @property
+    def full(self) -> bool:
+        """Whether :meth:`put` would wait."""
+        return len(self._frames) >= self._limit and not self._closed
+
     async def put(self, frame: T) -> bool:
         """Queue ``frame``, waiting for room; ``False`` if the outbox is closed."""
         while len(self._frames) >= self._limit and not self._closed:

@@ -11,7 +11,7 @@ from google.protobuf import empty_pb2
 
 from agentgen.protos import agent_worker_pb2 as pb
 
-from ..errors import SerializationError
+from ..errors import RpcTimeoutError, SerializationError
 from ..ids import AgentId
 from ..serialization import JSON_CONTENT_TYPE, UnknownPayload
 from .rpc_errors import exception_for_error
@@ -60,6 +60,12 @@ class PendingCalls:
             return False
         call.reply.set_result(response)
         return True
+
+    def expire(self, request_id: str, reason: str) -> None:
+        """Fail a request with :class:`RpcTimeoutError` if it still waits."""
+        call = self._calls.get(request_id)
+        if call is not None and not call.reply.done():
+            call.reply.set_exception(RpcTimeoutError(reason))
 
     def fail_all(self, error_for: Callable[[PendingCall], Exception]) -> None:
         """Fail every request still waiting (e.g. the connection was lost)."""

@@ -478,44 +478,66 @@ class GrpcWorkerRuntime(BaseRuntime):
             request_id, recipient, sender, type_name, content_type, data
         )
         check_frame_size(len(frame), self.max_message_size, "the request")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        expired = f"no reply from {recipient} within {limit:g} s (request {request_id})"
         try:
-            async with asyncio.timeout(limit):
-                response = await self._exchange(request_id, recipient, frame)
-        except TimeoutError as error:
-            if isinstance(error, RpcTimeoutError):
-                raise
-            self.counters.rpc_failed += 1
-            raise RpcTimeoutError(
-                f"no reply from {recipient} within {limit:g} s (request {request_id})"
-            ) from None
-        finally:
-            self._pending.discard(request_id)
-        try:
+            session = self._session or await self._session_by(deadline, expired)
+            reply = self._pending.expect(request_id, recipient)
+            # A timer rather than asyncio.timeout: cheaper on every call.
+            timer = loop.call_at(deadline, self._pending.expire, request_id, expired)
+            try:
+                await self._send_request(session, frame, recipient, deadline)
+                response = await reply
+            finally:
+                timer.cancel()
             return reply_value(response, self._codec, recipient)
         except AgentgenError:
             self.counters.rpc_failed += 1
             raise
+        finally:
+            self._pending.discard(request_id)
 
-    async def _exchange(
-        self, request_id: str, recipient: AgentId, frame: bytes
-    ) -> pb.RpcResponse:
-        while (session := self._session) is None:
-            if not self._reconnect or self._stopping:
-                raise NotDeliveredError(
-                    f"not connected to the host at {self.host_address}; the "
-                    f"request to {recipient} was not sent"
-                )
-            await self._connected.wait()
-        reply = self._pending.expect(request_id, recipient)
+    async def _session_by(self, deadline: float, expired: str) -> HostSession:
+        """The session once connected; fails if that takes past ``deadline``."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                while (session := self._session) is None:
+                    if not self._reconnect or self._stopping:
+                        raise NotDeliveredError(
+                            f"not connected to the host at {self.host_address}"
+                        )
+                    await self._connected.wait()
+                return session
+        except TimeoutError as error:
+            if isinstance(error, RpcTimeoutError):
+                raise
+            raise RpcTimeoutError(f"{expired}: not connected to the host") from None
+
+    async def _send_request(
+        self, session: HostSession, frame: bytes, recipient: AgentId, deadline: float
+    ) -> None:
         self._begin_work()
-        if not await session.outbox.put(Outgoing(frame, False)):
+        item = Outgoing(frame, False)
+        if session.outbox.full:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    queued = await session.outbox.put(item)
+            except TimeoutError:
+                self._message_done()
+                raise RpcTimeoutError(
+                    f"the request to {recipient} found the stream to the host full "
+                    "until its deadline"
+                ) from None
+        else:
+            queued = session.outbox.put_urgent(item)
+        if not queued:
             self._message_done()
             raise ConnectionLostError(
                 f"the connection to the host was lost before the request to "
                 f"{recipient} was sent"
             )
         self.counters.rpc_sent += 1
-        return await reply
 
     # -- receiving ---------------------------------------------------------
 
