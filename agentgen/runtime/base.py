@@ -21,6 +21,7 @@ from typing import Any, Self, TypeVar
 
 from .agent import Agent
 from .context import MessageContext
+from .deadlines import Deadlines
 from .errors import RemoteError, RpcTimeoutError, UndeliverableError
 from .ids import AgentId, TopicId
 from .mailbox import Envelope, Mailbox
@@ -70,6 +71,7 @@ class BaseRuntime:
         self._running = False
         self._id_prefix = f"{uuid.uuid4()}-"
         self._id_counter = itertools.count(1)
+        self._deadlines = Deadlines()
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -100,6 +102,7 @@ class BaseRuntime:
             for envelope in mailbox.drain():
                 self._fail_envelope(envelope, "the runtime stopped")
         await self._on_stop()
+        self._deadlines.clear()
         agents = list(self._agents.values())
         self._agents.clear()
         for agent in agents:
@@ -342,10 +345,10 @@ class BaseRuntime:
     ) -> Any:
         """Wait for an RPC reply, turning failures into agentgen errors."""
         limit = self.rpc_timeout if timeout is None else timeout
-        # A timer that fails the reply, instead of asyncio.wait_for: wait_for
-        # costs an extra future and event-loop turn on every call.
+        # Not asyncio.wait_for, which costs an extra future and event-loop turn
+        # per call, nor a call_later handle each: see deadlines.py.
         expiry = _ReplyExpiry(reply, recipient, limit)
-        timer = reply.get_loop().call_later(limit, expiry)
+        self._deadlines.add(reply, limit, expiry)
         try:
             return await reply
         except RemoteError:
@@ -355,7 +358,7 @@ class BaseRuntime:
                 raise
             raise RemoteError.from_exception(error) from error
         finally:
-            timer.cancel()
+            self._deadlines.release()
 
     def _enqueue_nowait(self, recipient: AgentId, envelope: Envelope) -> bool:
         """Queue ``envelope`` if the recipient's mailbox exists and has room.
@@ -520,7 +523,12 @@ class BaseRuntime:
 
 
 class _ReplyExpiry:
-    """Fails an RPC's reply future with :class:`RpcTimeoutError` when called."""
+    """Fails an RPC's reply with :class:`RpcTimeoutError` (and keeps the error).
+
+    The caller compares the error it gets with :attr:`error`, so that a
+    handler's own ``RpcTimeoutError`` (from a nested call) stays a
+    :class:`RemoteError`.
+    """
 
     __slots__ = ("error", "limit", "recipient", "reply")
 
