@@ -75,6 +75,26 @@ async def test_one_owner_per_agent_type_until_its_stream_ends(host: GrpcHost) ->
         await second.register("solo")
 
 
+async def test_a_reopened_channel_with_the_same_client_id_keeps_its_types(
+    host: GrpcHost,
+) -> None:
+    # The .NET worker recreates its channel under the same client id and does
+    # not register again; the old stream's end must not erase the client.
+    first = RawPeer(host.address, "dotnet-client")
+    await first.open()
+    await first.register("kept")
+    await first.subscribe("kept-news", "kept")
+    async with (
+        RawPeer(host.address, "dotnet-client") as second,
+        RawPeer(host.address) as publisher,
+    ):
+        await bounded(first.stream_ended.wait())  # replaced by the new stream
+        await first.close()
+        assert host.agent_types == {"kept": "dotnet-client"}
+        await publisher.send(event_message("kept-news", event_id="after-reopen"))
+        assert (await second.receive()).cloudEvent.id == "after-reopen"
+
+
 async def test_register_before_open_channel_is_accepted(host: GrpcHost) -> None:
     peer = RawPeer(host.address)
     await peer.register("early")
