@@ -72,7 +72,10 @@ class GrpcWorkerRuntime(BaseRuntime):
     Publishes made while the host is unreachable wait up to
     ``publish_timeout`` seconds for the reconnection (at most
     ``publish_buffer`` of them), then raise
-    :class:`~agentgen.runtime.errors.NotDeliveredError`. RPC requests are
+    :class:`~agentgen.runtime.errors.NotDeliveredError`. After a host restart
+    an agentgen host holds events until their subscribers' workers have
+    re-subscribed (``GrpcHost(hold_unrouted=...)``); an AutoGen host drops
+    events that no subscription matches at that moment. RPC requests are
     encoded as ``rpc_content_type`` (JSON by default, what AutoGen Python
     agents read; ``rpc_content_types`` overrides it per agent type, e.g.
     protobuf for .NET agents); replies are encoded as the request was.
