@@ -75,20 +75,21 @@ def find_proto_files(proto_dir: Path) -> list[str]:
 
 
 @contextmanager
-def plugin_executable() -> Iterator[Path]:
+def plugin_executable(scripts_dir: Path | None = None) -> Iterator[Path]:
     """Yield a path protoc can run as ``protoc-gen-agentgen``.
 
-    The console script installed beside ``sys.executable`` is preferred; if
-    there is none (e.g. a ``--user`` install or a source checkout), a small
-    launcher running this interpreter is written to a temporary folder, so
-    ``generate`` works in a venv that is not on ``PATH``.
+    The console script in ``scripts_dir`` (default: beside ``sys.executable``)
+    is preferred; if there is none (e.g. a ``--user`` install or a source
+    checkout), a small launcher running this interpreter is written to a
+    temporary folder, so ``generate`` works in a venv that is not on ``PATH``.
     """
-    script = Path(sys.executable).parent / PLUGIN_NAME
+    folder = scripts_dir if scripts_dir is not None else Path(sys.executable).parent
+    script = folder / PLUGIN_NAME
     if script.is_file() and os.access(script, os.X_OK):
         yield script
         return
-    with tempfile.TemporaryDirectory(prefix="agentgen-plugin-") as folder:
-        launcher = Path(folder) / PLUGIN_NAME
+    with tempfile.TemporaryDirectory(prefix="agentgen-plugin-") as temporary:
+        launcher = Path(temporary) / PLUGIN_NAME
         command = f"{shlex.quote(sys.executable)} -c {shlex.quote(_PLUGIN_ENTRY)}"
         launcher.write_text(
             f'#!/bin/sh\nexec {command} "$@"\n',
