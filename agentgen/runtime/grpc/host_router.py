@@ -325,6 +325,8 @@ class HostRouter:
     def _drop_unrouted(self, topic_type: str) -> None:
         self.counters.events_without_subscriber += 1
         if topic_type not in self._unrouted_topics:
+            if len(self._unrouted_topics) >= _RECIPIENT_CACHE_LIMIT:
+                self._unrouted_topics.clear()
             self._unrouted_topics.add(topic_type)
             logger.info(
                 "events on topic type %r reached no subscriber (logged once per "
