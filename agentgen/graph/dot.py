@@ -15,6 +15,7 @@ _COLUMNS = (
 _STYLES = {
     EdgeKind.PUBLISHED_TO: "solid",
     EdgeKind.SUBSCRIBES: "solid",
+    EdgeKind.MATCHES: "dotted",
     EdgeKind.HANDLES: "dashed",
     EdgeKind.RETURNS: "bold",
 }

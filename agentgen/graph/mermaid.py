@@ -15,6 +15,7 @@ _COLUMNS = (
 _ARROWS = {
     EdgeKind.PUBLISHED_TO: "-->",
     EdgeKind.SUBSCRIBES: "-->",
+    EdgeKind.MATCHES: "-->",
     EdgeKind.HANDLES: "-.->",
     EdgeKind.RETURNS: "==>",
 }

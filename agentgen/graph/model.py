@@ -48,6 +48,8 @@ class EdgeKind(enum.Enum):
 
     PUBLISHED_TO = "topic"
     SUBSCRIBES = "subscribes"
+    MATCHES = "matches"
+    """A concrete topic reaching an agent through one of its prefix subscriptions."""
     HANDLES = "handles"
     RETURNS = "returns"
 
@@ -212,11 +214,11 @@ def _add_subscriptions(
             EdgeKind.SUBSCRIBES,
             "subscribes (prefix)",
         )
-        for topic in sorted(set(known_topics)):
+        for topic in sorted(set(known_topics) - set(topics)):
             if topic.startswith(prefix):
                 builder.connect(
                     builder.add(NodeKind.TOPIC, topic),
                     agent,
-                    EdgeKind.SUBSCRIBES,
+                    EdgeKind.MATCHES,
                     f"via {prefix}*",
                 )

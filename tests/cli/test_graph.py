@@ -103,7 +103,7 @@ def parse_svg(text: str) -> tuple[Nodes, Edges]:
         if group.get("class", "").startswith("edge "):
             path = group.find(f"{SVG}path")
             assert path is not None and path.get("d", "").startswith("M")
-            label = group.findtext(f"{SVG}text") or ""
+            label = group.findtext(f"{SVG}title") or ""
             edges.add(
                 (
                     labels[group.get("data-source", "")],
@@ -192,3 +192,27 @@ def test_graph_reads_proto_dir_from_pyproject(
     result = run_cli(capsys, "graph", "--format", "dot")
     assert result.exit_code == 0, result.stderr
     assert parse_dot(result.stdout) == (EXPECTED_NODES, EXPECTED_EDGES)
+
+
+def test_svg_arrows_between_messages_and_agents_avoid_topic_boxes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = ET.fromstring(graph_text(capsys, "svg").encode("utf-8"))
+    topic_spans = []
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") == "node topic":
+            rect = group.find(f"{SVG}rect")
+            assert rect is not None
+            top = float(rect.get("y", "nan"))
+            topic_spans.append((top, top + float(rect.get("height", "nan"))))
+    crossings = 0
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") in ("edge handles", "edge returns"):
+            path = group.find(f"{SVG}path")
+            assert path is not None
+            lane = re.search(r" L[-\d.]+,([-\d.]+) ", path.get("d", ""))
+            assert lane is not None, path.get("d")
+            y = float(lane.group(1))
+            assert all(not top <= y <= bottom for top, bottom in topic_spans), y
+            crossings += 1
+    assert crossings == 4  # SayHello, Record, RecordDetail, returns
