@@ -247,6 +247,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     except typer.Abort:
         _report(PROG_NAME, "aborted")
         return 1
+    except OSError as error:  # e.g. an output folder that cannot be written
+        where = f"{error.filename}: " if error.filename else ""
+        _report(_command_path(args), f"{where}{error.strerror or error}")
+        return 1
     return result if isinstance(result, int) else 0
 
 

@@ -255,3 +255,15 @@ def test_unknown_command(capsys: pytest.CaptureFixture[str], workdir: Path) -> N
     result = run_cli(capsys, "genrate")
     assert_refused(result.exit_code, result.stderr, USAGE, "'genrate'")
     assert snapshot(workdir) == {}
+
+
+def test_output_folder_that_cannot_be_created(
+    capsys: pytest.CaptureFixture[str], workdir: Path
+) -> None:
+    (workdir / "blocker").write_text("a file where a folder should go\n")
+    before = snapshot(workdir)
+    result = run_cli(
+        capsys, "generate", str(CONTRACTS / "greeter"), "--out", "blocker/gen"
+    )
+    assert_refused(result.exit_code, result.stderr, 1, "blocker/gen", "Not a directory")
+    assert snapshot(workdir) == before
