@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentgen.generator.plugin import respond
+from agentgen.generator.request import parse_request
 from agentgen.protos import protos_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -252,14 +254,10 @@ def profile_plugin(corpus: Path, files: Sequence[str], scratch: Path) -> str:
         check=True,
         timeout=PROTOC_TIMEOUT_SECONDS,
     )
-    from google.protobuf.compiler.plugin_pb2 import CodeGeneratorRequest
-
-    from agentgen.generator.plugin import respond
-
     data = request_file.read_bytes()
     profiler = cProfile.Profile()
     profiler.enable()
-    response, _ = respond(CodeGeneratorRequest.FromString(data))
+    response, _ = respond(parse_request(data))
     profiler.disable()
     if response.error:
         raise SystemExit(f"the plugin refused the corpus: {response.error}")

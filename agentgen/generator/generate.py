@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from google.protobuf.compiler.plugin_pb2 import (
-    CodeGeneratorRequest,
-    CodeGeneratorResponse,
-)
+from google.protobuf.compiler.plugin_pb2 import CodeGeneratorResponse
 from google.protobuf.descriptor_pb2 import (
     EDITION_2024,
     EDITION_PROTO2,
@@ -27,6 +24,7 @@ from agentgen.generator.diagnostics import Diagnostic, Diagnostics
 from agentgen.generator.naming import AGENTS_SUFFIX, module_file, module_name
 from agentgen.generator.options import PluginOptions
 from agentgen.generator.render import render_module
+from agentgen.generator.request import PluginRequest
 from agentgen.generator.source_info import Path, SourceIndex
 from agentgen.generator.type_index import TypeIndex
 
@@ -53,17 +51,6 @@ def new_response() -> CodeGeneratorResponse:
     )
 
 
-def _files_by_name(request: CodeGeneratorRequest) -> dict[str, FileDescriptorProto]:
-    """Every file of the request; files to generate as protoc read them.
-
-    ``source_file_descriptors`` (protoc 24+) keep source-retention options.
-    """
-    files = {file.name: file for file in request.proto_file}
-    for file in request.source_file_descriptors:
-        files[file.name] = file
-    return files
-
-
 def agent_services(file: FileDescriptorProto) -> list[int]:
     """The indexes of the file's services annotated with ``(agentgen.agent)``."""
     return [
@@ -73,10 +60,10 @@ def agent_services(file: FileDescriptorProto) -> list[int]:
     ]
 
 
-def generate(request: CodeGeneratorRequest, options: PluginOptions) -> Generation:
+def generate(request: PluginRequest, options: PluginOptions) -> Generation:
     """Check every file to generate, then generate them if nothing is wrong."""
     response = new_response()
-    files = _files_by_name(request)
+    files = request.files
     types = TypeIndex(files.values())
     diagnostics = Diagnostics()
     sources: dict[str, SourceIndex] = {}

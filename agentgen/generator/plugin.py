@@ -18,13 +18,11 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import BinaryIO, TextIO
 
-from google.protobuf.compiler.plugin_pb2 import (
-    CodeGeneratorRequest,
-    CodeGeneratorResponse,
-)
+from google.protobuf.compiler.plugin_pb2 import CodeGeneratorResponse
 from google.protobuf.message import DecodeError
 
 from agentgen import __version__
+from agentgen.generator.request import PluginRequest, parse_request
 
 PROGRAM = "protoc-gen-agentgen"
 USAGE = f"""\
@@ -54,7 +52,7 @@ def internal_error(exc: BaseException) -> str:
     )
 
 
-def respond(request: CodeGeneratorRequest) -> tuple[CodeGeneratorResponse, str]:
+def respond(request: PluginRequest) -> tuple[CodeGeneratorResponse, str]:
     """The response to one request, and the warnings for stderr. Never raises."""
     from agentgen.generator.generate import generate, new_response
     from agentgen.generator.options import PluginOptionError, parse_options
@@ -77,8 +75,8 @@ def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
     """One plugin invocation: request in, response out. Returns the exit code."""
     data = stdin.read()
     try:
-        request = CodeGeneratorRequest.FromString(data)
-    except DecodeError:
+        request = parse_request(data)
+    except (DecodeError, UnicodeDecodeError):
         stderr.write(
             f"{PROGRAM}: stdin is not a CodeGeneratorRequest; this program is "
             "run by protoc (--agentgen_out=DIR)\n"

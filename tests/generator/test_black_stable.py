@@ -21,6 +21,7 @@ from agentgen.generator.docstrings import docstring_literal
 from agentgen.generator.generate import generate
 from agentgen.generator.naming import snake_case
 from agentgen.generator.options import PluginOptions
+from agentgen.generator.request import PluginRequest, parse_request
 from agentgen.generator.source_info import (
     FILE_MESSAGE_TYPE,
     FILE_PACKAGE,
@@ -124,7 +125,7 @@ def requests(draw: st.DrawFn) -> CodeGeneratorRequest:
 def test_generated_code_is_black_stable_and_valid(
     request: CodeGeneratorRequest,
 ) -> None:
-    response = generate(request, PluginOptions()).response
+    response = generate(PluginRequest.from_message(request), PluginOptions()).response
 
     assert not response.error, response.error
     assert len(response.file) == 1
@@ -156,3 +157,25 @@ def test_docstrings_keep_every_word_of_the_comment(comment: str, indent: str) ->
     assert value.split() == comment.split()
     source = DOCSTRING_HOSTS[indent].format(literal=literal)
     assert black.format_str(source, mode=black.Mode()) == source
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(requests())
+def test_wire_level_request_parsing_matches_protobuf(
+    request: CodeGeneratorRequest,
+) -> None:
+    # As protoc sends it: dependencies first in proto_file, and each file to
+    # generate twice (proto_file and source_file_descriptors).
+    request.parameter = "dotnet_names=ignore"
+    del request.proto_file[:]
+    request.proto_file.add(name="dep/only.proto", package="dep")
+    request.proto_file.add().CopyFrom(request.source_file_descriptors[0])
+
+    parsed = parse_request(request.SerializeToString())
+
+    assert parsed == PluginRequest.from_message(request)
+    assert list(parsed.files) == ["dep/only.proto", request.file_to_generate[0]]
