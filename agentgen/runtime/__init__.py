@@ -49,7 +49,14 @@ from .subscriptions import (
 from .topics import default_topic_type
 
 if TYPE_CHECKING:
-    from .grpc import GrpcHost, GrpcWorkerRuntime
+    from .grpc import (
+        ClientTls,
+        ConnectionLostError,
+        GrpcHost,
+        GrpcWorkerRuntime,
+        HostRefusedError,
+        ServerTls,
+    )
 
 __all__ = [
     "DEFAULT_MAILBOX_CAPACITY",
@@ -64,10 +71,13 @@ __all__ = [
     "AgentgenError",
     "BaseRuntime",
     "CancellationToken",
+    "ClientTls",
+    "ConnectionLostError",
     "DefaultSubscription",
     "GrpcHost",
     "GrpcWorkerRuntime",
     "Handler",
+    "HostRefusedError",
     "InProcessRuntime",
     "MessageContext",
     "MessageSerializer",
@@ -81,6 +91,7 @@ __all__ = [
     "SerializationError",
     "SerializerRegistry",
     "SerializerTable",
+    "ServerTls",
     "Subscription",
     "TopicId",
     "TypePrefixSubscription",
@@ -95,7 +106,16 @@ __all__ = [
     "type_name",
 ]
 
-_LAZY_GRPC = frozenset({"GrpcHost", "GrpcWorkerRuntime"})
+_LAZY_GRPC = frozenset(
+    {
+        "ClientTls",
+        "ConnectionLostError",
+        "GrpcHost",
+        "GrpcWorkerRuntime",
+        "HostRefusedError",
+        "ServerTls",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -41,6 +41,9 @@ DEFAULT_MAILBOX_CAPACITY = 10_000
 
 A = TypeVar("A", bound=Agent)
 
+_CACHE_LIMIT = 10_000
+"""Entries kept in per-topic caches before they are cleared."""
+
 
 class BaseRuntime:
     """Agents, subscriptions, serializers and lifecycle shared by runtimes."""
@@ -184,7 +187,11 @@ class BaseRuntime:
         if agent_type in self._factories:
             raise ValueError(f"agent type {agent_type!r} is already registered")
         self._factories[agent_type] = factory
-        await self._remote_register_type(agent_type)
+        try:
+            await self._remote_register_type(agent_type)
+        except BaseException:
+            del self._factories[agent_type]
+            raise
         return agent_type
 
     async def register_agent_class(
@@ -252,7 +259,10 @@ class BaseRuntime:
             for subscription in self._subscriptions.values():
                 if subscription.is_match(topic_id):
                     found[subscription.map_to_agent(topic_id)] = None
-            cached = self._recipients_cache[topic_id] = tuple(found)
+            cached = tuple(found)
+            if len(self._recipients_cache) >= _CACHE_LIMIT:
+                self._recipients_cache.clear()
+            self._recipients_cache[topic_id] = cached
         return cached
 
     def add_message_serializer(
@@ -303,8 +313,7 @@ class BaseRuntime:
             if not self._enqueue_nowait(recipient, envelope):
                 await self._enqueue(recipient, envelope, sender)
             queued += 1
-        if not queued and topic_id.type not in self._unrouted_topics:
-            self._unrouted_topics.add(topic_id.type)
+        if not queued and self._first_time(topic_id.type):
             logger.info(
                 "no local subscriber for topic type %r (message %s); logged once "
                 "per topic type",
@@ -441,14 +450,22 @@ class BaseRuntime:
 
     def _warn_foreign_type(self, recipient: AgentId, topic_id: TopicId) -> None:
         key = f"{recipient.type}\0{topic_id.type}"
-        if key not in self._unrouted_topics:
-            self._unrouted_topics.add(key)
+        if self._first_time(key):
             logger.warning(
                 "a subscription maps topic %s to agent type %r, which is not "
                 "registered in this runtime; not delivered here",
                 topic_id,
                 recipient.type,
             )
+
+    def _first_time(self, key: str) -> bool:
+        """Whether ``key`` is logged for the first time (bounded memory)."""
+        if key in self._unrouted_topics:
+            return False
+        if len(self._unrouted_topics) >= _CACHE_LIMIT:
+            self._unrouted_topics.clear()
+        self._unrouted_topics.add(key)
+        return True
 
     def _require_running(self) -> None:
         if not self._running:

@@ -31,7 +31,6 @@ from ..errors import (
     UndeliverableError,
 )
 from ..ids import AgentId, TopicId
-from ..protocol import AgentFactory
 from ..serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
 from ..subscriptions import Subscription
 from .address import resolve_worker_target
@@ -389,18 +388,6 @@ class GrpcWorkerRuntime(BaseRuntime):
         raise NotDeliveredError(
             f"the host at {self.host_address} did not take {what}: {_describe(error)}"
         ) from error
-
-    async def register_factory(self, agent_type: str, factory: AgentFactory) -> str:
-        """Register ``agent_type`` here and with the host.
-
-        Raises :class:`~agentgen.runtime.grpc.HostRefusedError` (and
-        registers nothing) when another worker already owns the type.
-        """
-        try:
-            return await super().register_factory(agent_type, factory)
-        except (HostRefusedError, NotDeliveredError):
-            self._factories.pop(agent_type, None)
-            raise
 
     # -- publish -----------------------------------------------------------
 
