@@ -52,6 +52,7 @@ class Child:
     def __init__(self, label: str, process: asyncio.subprocess.Process) -> None:
         self.label = label
         self.process = process
+        self._lines: list[str] = []
         self._waiters: list[tuple[re.Pattern[str], asyncio.Future[re.Match[str]]]] = []
         self.pump = asyncio.create_task(self._stream_output())
 
@@ -75,6 +76,7 @@ class Child:
         async for raw in self.process.stdout:
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             say(self.label, line)
+            self._lines.append(line)
             for pattern, future in self._waiters:
                 match = pattern.search(line)
                 if match is not None and not future.done():
@@ -91,6 +93,13 @@ class Child:
         self, pattern: re.Pattern[str], deadline: float
     ) -> re.Match[str]:
         """Wait (until ``deadline``, monotonic) for an output line matching."""
+        for line in self._lines:
+            if match := pattern.search(line):
+                return match
+        if self.pump.done():
+            raise ExampleFailed(
+                f"{self.label} ended before printing {pattern.pattern!r}"
+            )
         future: asyncio.Future[re.Match[str]] = (
             asyncio.get_running_loop().create_future()
         )
