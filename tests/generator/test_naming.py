@@ -6,7 +6,12 @@ import pytest
 
 from agentgen.generator.imports import Imports
 from agentgen.generator.naming import mangled_alias, module_name, snake_case
-from agentgen.generator.reserved import python_method_name
+from agentgen.generator.reserved import (
+    is_dunder,
+    python_method_name,
+    runtime_members_from_classes,
+    runtime_members_from_source,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +39,7 @@ def test_rpc_names_become_snake_case(rpc: str, method: str) -> None:
         ("register", "register_"),
         ("_call", "_call_"),
         ("agent_id", "agent_id_"),
+        ("__init__", "__init___"),
         ("sender", "sender_"),
         ("say_hello", "say_hello"),
     ],
@@ -83,3 +89,12 @@ def test_imports_are_aliased_only_on_clashes() -> None:
 def test_mangled_aliases_never_collide() -> None:
     modules = ["a.b_pb2", "a_b_pb2", "a_dot_b_pb2", "a.dot.b_pb2", "a__b_pb2"]
     assert len({mangled_alias(module) for module in modules}) == len(modules)
+
+
+def test_runtime_members_read_from_source_are_those_of_the_classes() -> None:
+    from_source = runtime_members_from_source()
+
+    assert from_source is not None, "Agent/AgentClient are no longer plain classes"
+    ordinary = {name for name in runtime_members_from_classes() if not is_dunder(name)}
+    assert {name for name in from_source if not is_dunder(name)} == ordinary
+    assert {"id", "publish_message", "agent_id", "sender", "_call"} <= ordinary
