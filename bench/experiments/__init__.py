@@ -1,0 +1,1 @@
+"""One-off measurements behind the proposals in bench/PROFILE.md."""
