@@ -99,9 +99,10 @@ def test_fresh_install_init_generate_test_and_hello(tmp_path: Path) -> None:
     assert Path(location.strip()).is_relative_to(tmp_path / "venv"), location
     assert "agentgen 0.1.0" in fresh.run(fresh.bin / "agentgen", "--version", cwd=work)
 
-    assert "created 9 files" in fresh.run(
-        fresh.bin / "agentgen", "init", "demo", cwd=work
-    )
+    created = fresh.run(fresh.bin / "agentgen", "init", "demo", cwd=work)
+    assert "created 9 files" in created
+    # pytest is not an agentgen dependency, so init says how to get it.
+    assert "  pip install pytest pytest-asyncio\n" in created
     project = work / "demo"
     generated = fresh.run(fresh.bin / "agentgen", "generate", cwd=project)
     assert "generated code for 1 contract(s) from protos into src" in generated

@@ -150,3 +150,20 @@ def test_init_into_an_empty_folder(
     result = run_cli(capsys, "init", "demo")
     assert result.exit_code == 0, result.stderr
     assert set(snapshot(tmp_path / "demo")) >= expected(SCAFFOLD_FILES, "demo")
+
+
+def test_init_next_steps(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(capsys, "init", "demo")
+    assert result.exit_code == 0, result.stderr
+    # This venv has pytest and pytest-asyncio, so no install step is suggested.
+    assert result.stdout.splitlines()[1:] == [
+        "next:",
+        "  cd demo",
+        "  agentgen generate",
+        "  python -m pytest",
+    ]
