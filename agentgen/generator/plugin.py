@@ -52,22 +52,26 @@ def internal_error(exc: BaseException) -> str:
     )
 
 
+def _error_response(message: str) -> CodeGeneratorResponse:
+    from agentgen.generator.generate import new_response
+
+    response = new_response()
+    response.error = message
+    return response
+
+
 def respond(request: PluginRequest) -> tuple[CodeGeneratorResponse, str]:
     """The response to one request, and the warnings for stderr. Never raises."""
-    from agentgen.generator.generate import generate, new_response
+    from agentgen.generator.generate import generate
     from agentgen.generator.options import PluginOptionError, parse_options
 
     try:
         options = parse_options(request.parameter)
         generation = generate(request, options)
     except PluginOptionError as exc:
-        response = new_response()
-        response.error = f"{PROGRAM}: {exc}"
-        return response, ""
+        return _error_response(f"{PROGRAM}: {exc}"), ""
     except Exception as exc:  # a bug: report it through protoc, never crash
-        response = new_response()
-        response.error = internal_error(exc)
-        return response, ""
+        return _error_response(internal_error(exc)), ""
     return generation.response, generation.warnings
 
 
@@ -75,14 +79,15 @@ def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
     """One plugin invocation: request in, response out. Returns the exit code."""
     data = stdin.read()
     try:
-        request = parse_request(data)
+        response, warnings = respond(parse_request(data))
     except (DecodeError, UnicodeDecodeError):
         stderr.write(
             f"{PROGRAM}: stdin is not a CodeGeneratorRequest; this program is "
             "run by protoc (--agentgen_out=DIR)\n"
         )
         return 1
-    response, warnings = respond(request)
+    except Exception as exc:  # a bug while reading the request
+        response, warnings = _error_response(internal_error(exc)), ""
     if warnings:
         stderr.write(warnings + "\n")
     stdout.write(response.SerializeToString())
