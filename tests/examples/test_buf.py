@@ -17,9 +17,8 @@ from pathlib import Path
 from google.protobuf.descriptor_pb2 import FileDescriptorProto
 
 from .buf_tool import ensure_buf
-from .test_hello import REPO_ROOT
 
-HELLO = REPO_ROOT / "examples" / "hello"
+HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello"
 TIMEOUT = 180
 
 
