@@ -70,7 +70,7 @@ def _root(
 ProtoDirArgument = Annotated[
     Path | None,
     typer.Argument(
-        help="Folder of .proto contracts (default: [tool.agentgen] proto_dir, "
+        help="Folder of .proto contracts (default: \\[tool.agentgen] proto_dir, "
         "else ./protos).",
         show_default=False,
     ),
@@ -89,7 +89,7 @@ def generate(
         typer.Option(
             "--out",
             "-o",
-            help="Folder for the generated modules (default: [tool.agentgen] out, "
+            help="Folder for the generated modules (default: \\[tool.agentgen] out, "
             "else .).",
             show_default=False,
         ),
@@ -99,7 +99,7 @@ def generate(
         typer.Option(
             "--opt",
             help="Option for protoc-gen-agentgen, KEY=VALUE (repeatable; default: "
-            "[tool.agentgen] plugin_options), e.g. dotnet_names=error.",
+            "\\[tool.agentgen] plugin_options), e.g. dotnet_names=error.",
             show_default=False,
         ),
     ] = None,

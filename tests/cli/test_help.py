@@ -70,3 +70,9 @@ def test_agentgen_console_script_runs() -> None:
         [*command, "--version"], capture_output=True, text=True, timeout=60
     )
     assert completed.stdout == f"agentgen {__version__}\n"
+
+
+def test_generate_help_names_the_pyproject_table(tmp_path: Path) -> None:
+    """Rich markup must not swallow the literal ``[tool.agentgen]``."""
+    result = run_cli_process("generate", "--help", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert result.stdout.count("[tool.agentgen]") == 3, result.stdout
