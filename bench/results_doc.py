@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import statistics
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ class RunInfo:
     machine: MachineInfo
     pythons: Mapping[str, PythonInfo]
     """Versions in each venv, by system key (the floor shares agentgen's)."""
+    revision: str
+    """The git commit measured, marked when the tree had uncommitted changes."""
 
     @classmethod
     def collect(
@@ -54,7 +57,26 @@ class RunInfo:
             duration_s,
             machine_info(),
             pythons,
+            _revision(),
         )
+
+
+def _git(*args: str) -> str:
+    completed = subprocess.run(
+        ["git", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        cwd=Path(__file__).resolve().parent,
+    )
+    return completed.stdout.strip() if completed.returncode == 0 else ""
+
+
+def _revision() -> str:
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} with uncommitted changes" if dirty else commit
 
 
 def _foreign_load(results: Results) -> str:
@@ -79,6 +101,7 @@ def render_results(results: Results, info: RunInfo) -> str:
         f"({'small counts' if info.quick else 'the issue counts'}), "
         f"{info.duration_s / 60:.1f} min.",
         "",
+        f"* Code: agentgen at commit {info.revision}.",
         f"* Machine: {info.machine.describe()}.",
         *(
             f"* {SYSTEM_LABELS[key]} venv: {python.describe()}."

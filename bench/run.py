@@ -28,7 +28,7 @@ from .results_doc import RunInfo, write_results
 from .scenarios import Scenario, select
 from .systems import AGENTGEN, AUTOGEN, FLOOR, System, current_python
 
-__all__ = ["DEFAULT_OUTPUT", "Options", "main", "run_suite"]
+__all__ = ["DEFAULT_OUTPUT", "Options", "autogen_python", "main", "run_suite"]
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = BENCH_DIR / "RESULTS.md"
@@ -54,7 +54,7 @@ class Options:
         return QUICK_COUNTS if self.quick else Counts()
 
 
-def _autogen_python() -> Path:
+def autogen_python() -> Path:
     """The AutoGen 0.7.5 venv's Python, shared with the interop tests."""
     tests_dir = str(BENCH_DIR.parent / "tests")
     if tests_dir not in sys.path:
@@ -75,7 +75,7 @@ def prepare_systems(work_dir: Path, needed: set[str]) -> dict[str, System]:
         ),
     }
     if AUTOGEN in needed:
-        theirs = _autogen_python()
+        theirs = autogen_python()
         autogen_code = compile_for_autogen(theirs, work_dir / "gencode-autogen")
         systems[AUTOGEN] = System.make(
             AUTOGEN, "AutoGen 0.7.5", theirs, autogen_code, "autogen"
