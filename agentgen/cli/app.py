@@ -9,7 +9,6 @@ User mistakes surface as :class:`~agentgen.cli.errors.CliError` and are shown by
 from __future__ import annotations
 
 import enum
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,8 +24,6 @@ from agentgen.cli.protoc import compile_contracts, display_path
 __all__ = ["GraphFormat", "app", "main", "run"]
 
 PROG_NAME = "agentgen"
-# Modules the scaffold's tests need -> the distribution that provides each.
-TEST_TOOLS = {"pytest": "pytest", "pytest_asyncio": "pytest-asyncio"}
 
 app = typer.Typer(
     name=PROG_NAME,
@@ -215,9 +212,6 @@ def init(
     typer.echo("next:")
     typer.echo(f"  cd {display_path(target)}")
     typer.echo("  agentgen generate")
-    missing = [name for name in TEST_TOOLS if importlib.util.find_spec(name) is None]
-    if missing:
-        typer.echo(f"  pip install {' '.join(TEST_TOOLS[name] for name in missing)}")
     typer.echo("  python -m pytest")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
@@ -52,7 +53,7 @@ def expect_reply(reply: object, reply_type: type[M] | None, *, method: str) -> M
     )
 
 
-class Agent:
+class Agent(abc.ABC):
     """Base of every agent: identity, runtime access and handler dispatch.
 
     Generated ``<Service>Base`` classes set the class attributes below and
