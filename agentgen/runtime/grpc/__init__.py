@@ -6,9 +6,11 @@ Importing this package imports ``grpc``; :mod:`agentgen.runtime` re-exports
 
 from __future__ import annotations
 
+from .auth import AuthenticationError
 from .counters import HostCounters, WorkerCounters
 from .errors import ConnectionLostError, HostRefusedError
 from .host import DEFAULT_HOST_ADDRESS, GrpcHost
+from .host_limits import ClientLimits
 from .limits import DEFAULT_MAX_MESSAGE_SIZE
 from .tls import ClientTls, ServerTls
 from .worker import GrpcWorkerRuntime
@@ -16,6 +18,8 @@ from .worker import GrpcWorkerRuntime
 __all__ = [
     "DEFAULT_HOST_ADDRESS",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "AuthenticationError",
+    "ClientLimits",
     "ClientTls",
     "ConnectionLostError",
     "GrpcHost",

@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from agentgen.protos import agent_worker_pb2 as pb
 
 from . import service
+from .auth import authorization_metadata
 from .outbox import Outbox
 from .tls import ClientTls
 
@@ -57,6 +58,7 @@ class HostSession:
         call_timeout: float,
         on_frame: Callable[[HostSession, bytes], Awaitable[None]],
         on_written: Callable[[], None],
+        auth_token: str | None = None,
     ) -> None:
         self.client_id = str(uuid.uuid4())
         self.outbox = Outbox[Outgoing](outbox_limit)
@@ -66,7 +68,11 @@ class HostSession:
         self._call_timeout = call_timeout
         self._on_frame = on_frame
         self._on_written = on_written
-        self._metadata = ((service.CLIENT_ID_HEADER, self.client_id),)
+        self._metadata: tuple[tuple[str, str], ...] = (
+            (service.CLIENT_ID_HEADER, self.client_id),
+        )
+        if auth_token is not None:
+            self._metadata += (authorization_metadata(auth_token),)
         self._call: grpc.aio.StreamStreamCall[bytes, bytes] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -37,6 +37,10 @@ class HostCounters(_Counters):
     """Frames queued for a client whose stream ended before they were written."""
     malformed_frames: int = 0
     unknown_frames: int = 0
+    oversized_frames: int = 0
+    """Frames whose payload is over the host's max_message_size (refused)."""
+    refused_calls: int = 0
+    """Calls refused for a missing or wrong token."""
     internal_errors: int = 0
 
 

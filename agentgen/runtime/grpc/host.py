@@ -12,7 +12,9 @@ from typing import Any, Self
 import grpc
 
 from .address import split_host_port
+from .auth import TokenCheck
 from .counters import HostCounters
+from .host_limits import ClientLimits
 from .host_router import HostRouter
 from .host_servicer import AgentRpcServicer
 from .limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
@@ -41,6 +43,14 @@ class GrpcHost:
     meanwhile, so nothing is lost while workers re-register after a restart.
     RPCs without a reply after ``rpc_timeout`` seconds are answered with an
     error. ``client_queue_size`` bounds the frames queued per client.
+
+    With ``auth_token``, every call must carry ``authorization: Bearer
+    <token>`` metadata (compared in constant time) or is refused with
+    ``UNAUTHENTICATED``; off by default, since AutoGen's workers cannot send
+    it. ``limits`` bounds what each client may register
+    (:class:`ClientLimits`). A client cannot remove another client's
+    subscriptions, subscribe another client's agent types, or answer a
+    request forwarded to another client. See SECURITY.md.
     """
 
     def __init__(
@@ -52,12 +62,15 @@ class GrpcHost:
         rpc_timeout: float = 60.0,
         client_queue_size: int = 1024,
         hold_unrouted: float = 5.0,
+        auth_token: str | None = None,
+        limits: ClientLimits | None = None,
         grpc_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
         if rpc_timeout <= 0:
             raise ValueError(f"rpc_timeout must be positive, got {rpc_timeout}")
         self._host, self._port = split_host_port(address)
         self._tls = tls
+        self._token_check = None if auth_token is None else TokenCheck(auth_token)
         self._options: list[tuple[str, Any]] = [
             *grpc_size_options(max_message_size),
             # Without this, a second host on the same port would silently share it.
@@ -72,6 +85,8 @@ class GrpcHost:
             counters=self.counters,
             hold_unrouted=hold_unrouted,
             hold_unrouted_bytes=max(max_message_size, _HOLD_BYTES),
+            max_message_size=max_message_size,
+            limits=limits,
         )
         self._server: grpc.aio.Server | None = None
 
@@ -97,7 +112,11 @@ class GrpcHost:
             raise RuntimeError(f"the host on {self.address} is already running")
         server = grpc.aio.server(options=self._options)
         server.add_generic_rpc_handlers(
-            (AgentRpcServicer(self._router, self.counters).generic_handler(),)
+            (
+                AgentRpcServicer(
+                    self._router, self.counters, self._token_check
+                ).generic_handler(),
+            )
         )
         try:
             if self._tls is None:
@@ -116,7 +135,10 @@ class GrpcHost:
         self._port = port
         self._server = server
         logger.info(
-            "host listening on %s (%s)", self.address, "TLS" if self._tls else "plain"
+            "host listening on %s (%s%s)",
+            self.address,
+            "TLS" if self._tls else "plain",
+            ", token required" if self._token_check else "",
         )
 
     async def stop(self, grace: float | None = 5.0) -> None:

@@ -1,7 +1,9 @@
 """The ``agents.AgentRpc`` service of the host, on top of :class:`HostRouter`.
 
 Both streams carry raw bytes (no (de)serializers), so the router can forward
-frames exactly as received.
+frames exactly as received. Every call is admitted the same way: the token
+first (when the host has one: ``UNAUTHENTICATED``), then the ``client-id``
+header (``INVALID_ARGUMENT``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import grpc
 from agentgen.protos import agent_worker_pb2 as pb
 
 from . import service
+from .auth import TokenCheck
 from .counters import HostCounters
-from .host_router import HostRejection, HostRouter
+from .host_limits import clip
+from .host_router import ClientLimitError, HostRejection, HostRouter, NotOwnerError
 from .outbox import Outbox
 
 __all__ = ["AgentRpcServicer"]
@@ -28,14 +32,24 @@ _FrameContext = grpc.aio.ServicerContext[bytes, bytes]
 _FrameHandler = Callable[[str, bytes], Awaitable[None]]
 _Argument = TypeVar("_Argument")
 _MARKER = ((service.HOST_MARKER_HEADER, "1"),)
+_REJECTION_CODES: dict[type[HostRejection], grpc.StatusCode] = {
+    NotOwnerError: grpc.StatusCode.PERMISSION_DENIED,
+    ClientLimitError: grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
 
 
 class AgentRpcServicer:
     """Serves one host's streams and registration calls."""
 
-    def __init__(self, router: HostRouter, counters: HostCounters) -> None:
+    def __init__(
+        self,
+        router: HostRouter,
+        counters: HostCounters,
+        token_check: TokenCheck | None = None,
+    ) -> None:
         self._router = router
         self._counters = counters
+        self._token_check = token_check
 
     def generic_handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The handler to add to a ``grpc.aio`` server."""
@@ -78,7 +92,7 @@ class AgentRpcServicer:
         self, frames: AsyncIterator[bytes], context: _FrameContext
     ) -> None:
         """The data stream of one worker."""
-        client_id = await _require_client_id(context)
+        client_id = await self._caller(context)
         outbox = self._router.open_channel(client_id)
         try:
             await context.send_initial_metadata(_MARKER)
@@ -92,7 +106,7 @@ class AgentRpcServicer:
         self, frames: AsyncIterator[bytes], context: _FrameContext
     ) -> None:
         """The control stream of one worker (messages routed by destination)."""
-        client_id = await _require_client_id(context)
+        client_id = await self._caller(context)
         outbox = self._router.open_control_channel(client_id)
         try:
             await context.send_initial_metadata(_MARKER)
@@ -138,7 +152,9 @@ class AgentRpcServicer:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            logger.info("stream of client %s failed: %r", client_id, error)
+            logger.info(
+                "stream of client %s failed: %s", clip(client_id), clip(repr(error))
+            )
         finally:
             # Ends the writer once what is queued has been written.
             outbox.close()
@@ -153,7 +169,7 @@ class AgentRpcServicer:
         ],
     ) -> pb.RegisterAgentTypeResponse:
         """Make the caller the owner of an agent type."""
-        client_id = await _require_client_id(context)
+        client_id = await self._caller(context)
         await _rejecting(
             context, self._router.register_agent_type, client_id, request.type
         )
@@ -167,7 +183,7 @@ class AgentRpcServicer:
         ],
     ) -> pb.AddSubscriptionResponse:
         """Add a subscription with the id the caller chose."""
-        client_id = await _require_client_id(context)
+        client_id = await self._caller(context)
         await _rejecting(
             context, self._router.add_subscription, client_id, request.subscription
         )
@@ -181,7 +197,7 @@ class AgentRpcServicer:
         ],
     ) -> pb.RemoveSubscriptionResponse:
         """Remove a subscription by id."""
-        client_id = await _require_client_id(context)
+        client_id = await self._caller(context)
         await _rejecting(
             context, self._router.remove_subscription, client_id, request.id
         )
@@ -195,19 +211,32 @@ class AgentRpcServicer:
         ],
     ) -> pb.GetSubscriptionsResponse:
         """Every subscription the host knows."""
-        await _require_client_id(context)
+        await self._caller(context)
         await context.send_initial_metadata(_MARKER)
         return pb.GetSubscriptionsResponse(subscriptions=self._router.subscriptions())
 
-
-async def _require_client_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
-    client_id = service.client_id_from(context.invocation_metadata())
-    if client_id is None:
-        await context.abort(
-            grpc.StatusCode.INVALID_ARGUMENT, "client-id metadata not found."
-        )
-        raise AssertionError("unreachable: abort raises")
-    return client_id
+    async def _caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        """The caller's client id, once its token (if the host has one) is right."""
+        metadata = context.invocation_metadata()
+        if self._token_check is not None and not self._token_check.admits(metadata):
+            self._counters.refused_calls += 1
+            logger.warning(
+                "refused a call from %s: missing or wrong token", clip(context.peer())
+            )
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED,
+                "missing or wrong token: this host requires 'authorization: Bearer "
+                "<token>' metadata (GrpcWorkerRuntime(auth_token=...) or "
+                "AGENTGEN_AUTH_TOKEN)",
+            )
+            raise AssertionError("unreachable: abort raises")
+        client_id = service.client_id_from(metadata)
+        if client_id is None:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "client-id metadata not found."
+            )
+            raise AssertionError("unreachable: abort raises")
+        return client_id
 
 
 async def _rejecting(
@@ -216,9 +245,15 @@ async def _rejecting(
     client_id: str,
     argument: _Argument,
 ) -> None:
-    """Run a registration call; a rejection aborts with INVALID_ARGUMENT."""
+    """Run a registration call; a rejection aborts with its status code."""
     try:
         call(client_id, argument)
     except HostRejection as rejection:
-        logger.info("refused a call from client %s: %s", client_id, rejection)
-        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(rejection))
+        code = _REJECTION_CODES.get(type(rejection), grpc.StatusCode.INVALID_ARGUMENT)
+        logger.info(
+            "refused a call from client %s (%s): %s",
+            clip(client_id),
+            code.name,
+            clip(str(rejection), 400),
+        )
+        await context.abort(code, str(rejection))

@@ -34,6 +34,7 @@ from ..ids import AgentId, TopicId
 from ..serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
 from ..subscriptions import Subscription
 from .address import resolve_worker_target
+from .auth import AuthenticationError, check_token, token_from_environment
 from .connection import HostSession, Outgoing, open_host_channel
 from .counters import WorkerCounters
 from .errors import ConnectionLostError, HostRefusedError
@@ -78,6 +79,10 @@ class GrpcWorkerRuntime(BaseRuntime):
     encoded as ``rpc_content_type`` (JSON by default, what AutoGen Python
     agents read; ``rpc_content_types`` overrides it per agent type, e.g.
     protobuf for .NET agents); replies are encoded as the request was.
+
+    ``auth_token`` (default: the ``AGENTGEN_AUTH_TOKEN`` environment variable;
+    ``""`` sends none) goes to the host as ``authorization: Bearer <token>``
+    metadata on every call, for hosts started with ``auth_token``.
     """
 
     def __init__(
@@ -96,9 +101,12 @@ class GrpcWorkerRuntime(BaseRuntime):
         reconnect_max_delay: float = 5.0,
         mailbox_capacity: int = DEFAULT_MAILBOX_CAPACITY,
         outbox_size: int = 10_000,
+        auth_token: str | None = None,
         grpc_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
         super().__init__(rpc_timeout=rpc_timeout, mailbox_capacity=mailbox_capacity)
+        token = token_from_environment() if auth_token is None else auth_token
+        self._auth_token = check_token(token) if token else None
         self.host_address, https = resolve_worker_target(host_address)
         self._tls = ClientTls() if tls is None and https else tls
         content_types = {"": rpc_content_type, **(rpc_content_types or {})}
@@ -160,7 +168,9 @@ class GrpcWorkerRuntime(BaseRuntime):
         Raises :class:`ConnectionError` when the host cannot be reached
         within ``connect_timeout`` seconds, and
         :class:`~agentgen.runtime.grpc.HostRefusedError` when it refuses an
-        agent type registered before ``start()``.
+        agent type registered before ``start()``, and
+        :class:`~agentgen.runtime.grpc.AuthenticationError` (a
+        :class:`ConnectionError`) at once when it refuses the token.
         """
         await super().start()
         self._stopping = False
@@ -217,6 +227,8 @@ class GrpcWorkerRuntime(BaseRuntime):
             except TimeoutError:
                 pass  # keep the reason of an earlier failed attempt, if any
             except (grpc.aio.AioRpcError, ConnectionLostError) as error:
+                if _unauthenticated(error):
+                    raise self._refused_token(error) from None
                 last_error = _describe(error)
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -233,6 +245,14 @@ class GrpcWorkerRuntime(BaseRuntime):
             await asyncio.sleep(min(self._retry_delay(attempt), remaining))
             attempt += 1
 
+    def _refused_token(self, error: BaseException) -> AuthenticationError:
+        sent = "a wrong token" if self._auth_token else "no token"
+        return AuthenticationError(
+            f"the agent host at {self.host_address} refused the worker: it sent "
+            f"{sent} ({_describe(error).partition(':')[0]}); pass the host's token "
+            "as GrpcWorkerRuntime(auth_token=...) or set AGENTGEN_AUTH_TOKEN"
+        )
+
     async def _establish(self) -> None:
         """Open a session, register everything, flush held publishes."""
         channel = self._channel
@@ -245,6 +265,7 @@ class GrpcWorkerRuntime(BaseRuntime):
             call_timeout=self._connect_timeout,
             on_frame=self._on_frame,
             on_written=self._message_done,
+            auth_token=self._auth_token,
         )
         try:
             registrations = HostRegistrations(session, self.host_address)
@@ -688,6 +709,13 @@ def _agent_id(wire: pb.AgentId) -> AgentId | None:
         return AgentId(wire.type, wire.key)
     except ValueError:
         return None
+
+
+def _unauthenticated(error: BaseException) -> bool:
+    return (
+        isinstance(error, grpc.aio.AioRpcError)
+        and error.code() == grpc.StatusCode.UNAUTHENTICATED
+    )
 
 
 def _describe(error: BaseException) -> str:
