@@ -68,12 +68,10 @@ def type_name(message: Message | type[Message]) -> str:
     return message.DESCRIPTOR.full_name
 
 
-class ProtobufSerializer(Generic[M]):
-    """Protobuf encoding: a serialized ``Any`` wrapping the message."""
+class _ProtobufClassSerializer(Generic[M]):
+    """What both encodings of one protobuf message class share."""
 
     __slots__ = ("_cls", "_type_name")
-
-    content_type = PROTOBUF_CONTENT_TYPE
 
     def __init__(self, cls: type[M]) -> None:
         self._cls = cls
@@ -81,12 +79,21 @@ class ProtobufSerializer(Generic[M]):
 
     @property
     def type_name(self) -> str:
+        """The wire type name (the descriptor's full name)."""
         return self._type_name
 
     @property
     def message_class(self) -> type[M]:
         """The message class this serializer handles."""
         return self._cls
+
+
+class ProtobufSerializer(_ProtobufClassSerializer[M]):
+    """Protobuf encoding: a serialized ``Any`` wrapping the message."""
+
+    __slots__ = ()
+
+    content_type = PROTOBUF_CONTENT_TYPE
 
     def serialize(self, message: M) -> bytes:
         packed = any_pb2.Any()
@@ -109,25 +116,12 @@ class ProtobufSerializer(Generic[M]):
         return message
 
 
-class ProtobufJsonSerializer(Generic[M]):
+class ProtobufJsonSerializer(_ProtobufClassSerializer[M]):
     """JSON encoding of a protobuf message (what AutoGen Python RPCs use)."""
 
-    __slots__ = ("_cls", "_type_name")
+    __slots__ = ()
 
     content_type = JSON_CONTENT_TYPE
-
-    def __init__(self, cls: type[M]) -> None:
-        self._cls = cls
-        self._type_name = cls.DESCRIPTOR.full_name
-
-    @property
-    def type_name(self) -> str:
-        return self._type_name
-
-    @property
-    def message_class(self) -> type[M]:
-        """The message class this serializer handles."""
-        return self._cls
 
     def serialize(self, message: M) -> bytes:
         return json_format.MessageToJson(message, indent=None).encode()
