@@ -24,13 +24,18 @@ from .context import MessageContext
 from .deadlines import Deadlines
 from .errors import RemoteError, RpcTimeoutError, UndeliverableError
 from .ids import AgentId, TopicId
-from .mailbox import Envelope, Mailbox
+from .mailbox import Backlog, Envelope, Mailbox
 from .protocol import AgentFactory
 from .serialization import MessageSerializer, SerializerRegistry, SerializerTable
 from .subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .topics import default_topic_for
 
-__all__ = ["DEFAULT_MAILBOX_CAPACITY", "DEFAULT_RPC_TIMEOUT", "BaseRuntime"]
+__all__ = [
+    "DEFAULT_BACKLOG_LIMIT",
+    "DEFAULT_MAILBOX_CAPACITY",
+    "DEFAULT_RPC_TIMEOUT",
+    "BaseRuntime",
+]
 
 logger = logging.getLogger("agentgen.runtime")
 
@@ -38,6 +43,8 @@ DEFAULT_RPC_TIMEOUT = 30.0
 """Seconds an RPC waits for its reply unless told otherwise."""
 DEFAULT_MAILBOX_CAPACITY = 10_000
 """Messages queued per agent before publishers wait (back-pressure)."""
+DEFAULT_BACKLOG_LIMIT = 20_000
+"""Messages queued in all mailboxes together before intake from the network pauses."""
 
 A = TypeVar("A", bound=Agent)
 
@@ -53,13 +60,17 @@ class BaseRuntime:
         *,
         rpc_timeout: float = DEFAULT_RPC_TIMEOUT,
         mailbox_capacity: int = DEFAULT_MAILBOX_CAPACITY,
+        backlog_limit: int = DEFAULT_BACKLOG_LIMIT,
     ) -> None:
         if rpc_timeout <= 0:
             raise ValueError("rpc_timeout must be positive")
         if mailbox_capacity < 1:
             raise ValueError("mailbox_capacity must be at least 1")
+        if backlog_limit < 1:
+            raise ValueError("backlog_limit must be at least 1")
         self.rpc_timeout = rpc_timeout
         self.mailbox_capacity = mailbox_capacity
+        self._backlog = Backlog(backlog_limit)
         self.serializers = SerializerRegistry()
         self._factories: dict[str, AgentFactory] = {}
         self._agents: dict[AgentId, Agent] = {}
@@ -298,7 +309,28 @@ class BaseRuntime:
     ) -> int:
         """Queue a published message for every local subscriber but the sender.
 
-        Returns how many agents it was queued for.
+        Waits while a recipient's mailbox is full (back-pressure for
+        publishers in this process). Returns how many agents it was queued for.
+        """
+        full: list[tuple[Mailbox, Envelope]] = []
+        queued = self._queue_event(message, topic_id, sender, message_id, full)
+        for mailbox, envelope in full:
+            await mailbox.put(envelope)
+        return queued
+
+    def _queue_event(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        message_id: str,
+        full: list[tuple[Mailbox, Envelope]] | None = None,
+    ) -> int:
+        """Queue a published message for every local subscriber but the sender.
+
+        Never waits: envelopes for full mailboxes go to ``full`` for the
+        caller to wait on, or without ``full`` are queued over capacity
+        (intake from the network, bounded by the runtime's backlog).
         """
         self._require_running()
         queued = 0
@@ -308,10 +340,18 @@ class BaseRuntime:
             if recipient.type not in self._factories:
                 self._warn_foreign_type(recipient, topic_id)
                 continue
-            ctx = MessageContext(sender, topic_id, False, message_id)
-            envelope: Envelope = (message, ctx, None)
-            if not self._enqueue_nowait(recipient, envelope):
-                await self._enqueue(recipient, envelope, sender)
+            envelope: Envelope = (
+                message,
+                MessageContext(sender, topic_id, False, message_id),
+                None,
+            )
+            mailbox = self._mailboxes.get(recipient) or self._new_mailbox(recipient)
+            self._begin_work()
+            if not mailbox.offer(envelope):
+                if full is None:
+                    mailbox.put_nowait(envelope)
+                else:
+                    full.append((mailbox, envelope))
             queued += 1
         if not queued and self._first_time(topic_id.type):
             logger.info(
@@ -331,7 +371,31 @@ class BaseRuntime:
     ) -> asyncio.Future[Any]:
         """Queue an RPC for a local agent; the future gets the handler's result.
 
-        The future's exception is the handler's own exception.
+        Waits while the recipient's mailbox is full, unless the recipient is
+        the sender (it could not drain its mailbox while it waits). The
+        future's exception is the handler's own exception.
+        """
+        reply, mailbox, envelope = self._queue_request(
+            message, recipient, sender, message_id, wait=recipient != sender
+        )
+        if mailbox is not None:
+            await mailbox.put(envelope)
+        return reply
+
+    def _queue_request(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+        *,
+        wait: bool = False,
+    ) -> tuple[asyncio.Future[Any], Mailbox | None, Envelope]:
+        """Queue an RPC for a local agent without waiting.
+
+        Returns the reply future, and with ``wait``, the full mailbox the
+        caller must :meth:`~Mailbox.put` the envelope into (else ``None``:
+        queued, over capacity if need be).
         """
         self._require_running()
         if recipient.type not in self._factories:
@@ -340,11 +404,19 @@ class BaseRuntime:
                 f"(known: {', '.join(sorted(self._factories)) or 'none'})"
             )
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        ctx = MessageContext(sender, None, True, message_id)
-        envelope: Envelope = (message, ctx, reply)
-        if not self._enqueue_nowait(recipient, envelope):
-            await self._enqueue(recipient, envelope, sender)
-        return reply
+        envelope: Envelope = (
+            message,
+            MessageContext(sender, None, True, message_id),
+            reply,
+        )
+        mailbox = self._mailboxes.get(recipient) or self._new_mailbox(recipient)
+        self._begin_work()
+        if mailbox.offer(envelope):
+            return reply, None, envelope
+        if wait:
+            return reply, mailbox, envelope
+        mailbox.put_nowait(envelope)
+        return reply, None, envelope
 
     async def _await_reply(
         self,
@@ -369,62 +441,75 @@ class BaseRuntime:
         finally:
             self._deadlines.release()
 
-    def _enqueue_nowait(self, recipient: AgentId, envelope: Envelope) -> bool:
-        """Queue ``envelope`` if the recipient's mailbox exists and has room.
-
-        The common case, without a coroutine: ``False`` means "use
-        :meth:`_enqueue`" (the agent must be created, or the mailbox is full).
-        """
-        mailbox = self._mailboxes.get(recipient)
-        if mailbox is None or not mailbox.offer(envelope):
-            return False
-        self._begin_work()
-        return True
-
-    async def _enqueue(
-        self, recipient: AgentId, envelope: Envelope, sender: AgentId | None
-    ) -> None:
-        """Queue ``envelope``, creating the agent or waiting for room if needed."""
-        mailbox = self._mailboxes.get(recipient)
-        if mailbox is None:
-            mailbox = await self._create_mailbox(recipient)
-        self._begin_work()
-        if recipient == sender or len(mailbox) < self.mailbox_capacity:
-            mailbox.put_nowait(envelope)
-        else:
-            await mailbox.put(envelope)
-
-    async def _create_mailbox(self, agent_id: AgentId) -> Mailbox:
-        agent = await self.get_agent(agent_id)
-        mailbox = self._mailboxes.get(agent_id)
-        if mailbox is None:
-            mailbox = self._mailboxes[agent_id] = Mailbox(
-                functools.partial(self._deliver, agent), self.mailbox_capacity
-            )
+    def _new_mailbox(self, agent_id: AgentId) -> Mailbox:
+        """The mailbox of ``agent_id``; the agent is made on its first message."""
+        mailbox = self._mailboxes[agent_id] = Mailbox(
+            functools.partial(self._deliver, agent_id),
+            self.mailbox_capacity,
+            self._backlog,
+        )
         return mailbox
 
-    async def _deliver(self, agent: Agent, envelope: Envelope) -> None:
+    async def _deliver(self, agent_id: AgentId, envelope: Envelope) -> None:
         message, ctx, reply = envelope
         try:
+            agent = self._agents.get(agent_id)
+            if agent is None:
+                agent = await self.get_agent(agent_id)
             result = await agent.on_message(message, ctx)
         except asyncio.CancelledError:
-            self._fail_envelope(envelope, "the handler was cancelled")
-            self._message_done()
-            raise
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # The mailbox is closing: the runtime stops.
+                self._fail_envelope(envelope, "the runtime stopped")
+                self._message_done()
+                raise
+            # The handler itself was cancelled (e.g. through its cancellation
+            # token): its message failed, the agent goes on.
+            cancelled = RemoteError(
+                "CancelledError",
+                f"the handler of {agent_id} was cancelled (message {ctx.message_id})",
+            )
+            self._handler_failed(agent_id, envelope, cancelled, cancelled=True)
         except Exception as error:
-            if reply is None:
-                logger.exception(
-                    "handler of agent %s failed on message %s (topic %s)",
-                    agent.id,
-                    ctx.message_id,
-                    ctx.topic_id,
-                )
-            elif not reply.done():
-                reply.set_exception(error)
+            self._handler_failed(agent_id, envelope, error)
         else:
             if reply is not None and not reply.done():
                 reply.set_result(result)
         self._message_done()
+
+    def _handler_failed(
+        self,
+        agent_id: AgentId,
+        envelope: Envelope,
+        error: Exception,
+        *,
+        cancelled: bool = False,
+    ) -> None:
+        """Log a failed handler (or agent factory); tell an RPC's caller.
+
+        The log names the agent and the message id; a failed RPC is a
+        warning (its caller gets the error too), a failed event an error.
+        """
+        _, ctx, reply = envelope
+        if cancelled:
+            failure = "was cancelled handling"
+        elif agent_id not in self._agents:
+            failure = "could not be created for"
+        else:
+            failure = "failed on"
+        logger.log(
+            logging.WARNING if reply is not None else logging.ERROR,
+            "agent %s %s %s %s%s",
+            agent_id,
+            failure,
+            "RPC" if ctx.is_rpc else "message",
+            ctx.message_id,
+            "" if ctx.topic_id is None else f" (topic {ctx.topic_id})",
+            exc_info=None if cancelled else error,
+        )
+        if reply is not None and not reply.done():
+            reply.set_exception(error)
 
     def _fail_envelope(self, envelope: Envelope, reason: str) -> None:
         _, ctx, reply = envelope

@@ -1,4 +1,9 @@
-"""Per-agent mailboxes: one message at a time per agent, in arrival order."""
+"""Per-agent mailboxes: one message at a time per agent, in arrival order.
+
+Every mailbox of a runtime counts its queued envelopes in the runtime's
+:class:`Backlog`, so that intake from outside the process (the gRPC worker's
+stream) can pause on the total without waiting on any one mailbox.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .context import MessageContext
+from .errors import NotDeliveredError
 
-__all__ = ["Envelope", "Mailbox"]
+__all__ = ["Backlog", "Envelope", "Mailbox"]
 
 
 Envelope = tuple[Any, MessageContext, "asyncio.Future[Any] | None"]
@@ -20,27 +26,79 @@ named tuple costs several times more to build.
 """
 
 
+class Backlog:
+    """How many envelopes wait in all mailboxes of one runtime, against a limit.
+
+    :meth:`room` lets a producer wait while ``count`` is at ``limit`` or more;
+    it resumes once the backlog has fallen to ``resume_at`` (a tenth below
+    the limit), so that a producer at the limit does not wake for every
+    envelope handled.
+    """
+
+    __slots__ = ("_room", "count", "limit", "resume_at")
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"the backlog limit must be at least 1, got {limit}")
+        self.count = 0
+        self.limit = limit
+        self.resume_at = limit - max(1, limit // 10)
+        self._room: asyncio.Future[None] | None = None
+
+    @property
+    def full(self) -> bool:
+        """Whether a producer should wait (:meth:`room`)."""
+        return self.count >= self.limit
+
+    async def room(self) -> None:
+        """Wait until the backlog has fallen to ``resume_at``."""
+        while self.count > self.resume_at:
+            if self._room is None or self._room.done():
+                self._room = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._room)
+
+    def taken(self, count: int = 1) -> None:
+        """``count`` envelopes left their mailboxes (handled or dropped)."""
+        self.count -= count
+        room = self._room
+        if room is not None and self.count <= self.resume_at and not room.done():
+            room.set_result(None)
+
+
 class Mailbox:
     """A bounded queue drained by one task that hands envelopes to ``deliver``.
 
-    ``put`` waits while the mailbox is full (back-pressure); ``put_nowait``
-    never waits and is for the owner's own messages, which it could not
-    drain while it waits.
+    ``put`` waits while the mailbox is full (back-pressure for publishers in
+    this process); ``put_nowait`` never waits: for the owner's own messages,
+    which it could not drain while it waits, and for messages from the
+    network, whose intake is bounded by the :class:`Backlog` instead.
     """
 
-    __slots__ = ("_capacity", "_deliver", "_items", "_space", "_task", "_wakeup")
+    __slots__ = (
+        "_backlog",
+        "_capacity",
+        "_closed",
+        "_deliver",
+        "_items",
+        "_space",
+        "_task",
+        "_wakeup",
+    )
 
     def __init__(
         self,
         deliver: Callable[[Envelope], Awaitable[None]],
         capacity: int,
+        backlog: Backlog,
     ) -> None:
         self._deliver = deliver
         self._capacity = capacity
+        self._backlog = backlog
         self._items: deque[Envelope] = deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._space: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     def __len__(self) -> int:
         return len(self._items)
@@ -55,6 +113,7 @@ class Mailbox:
     def put_nowait(self, envelope: Envelope) -> None:
         """Queue ``envelope`` whatever the mailbox's fill."""
         self._items.append(envelope)
+        self._backlog.count += 1
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
         wakeup = self._wakeup
@@ -62,21 +121,35 @@ class Mailbox:
             wakeup.set_result(None)
 
     async def put(self, envelope: Envelope) -> None:
-        """Queue ``envelope``, waiting while the mailbox is full."""
-        while len(self._items) >= self._capacity:
+        """Queue ``envelope``, waiting while the mailbox is full.
+
+        Raises :class:`~agentgen.runtime.errors.NotDeliveredError` if the
+        mailbox is closed (the runtime stopped) before there was room.
+        """
+        while len(self._items) >= self._capacity and not self._closed:
             if self._space is None or self._space.done():
                 self._space = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._space)
+        if self._closed:
+            raise NotDeliveredError("not delivered: the runtime stopped")
         self.put_nowait(envelope)
 
     def drain(self) -> list[Envelope]:
         """Remove and return every queued envelope."""
         items = list(self._items)
         self._items.clear()
+        self._backlog.taken(len(items))
         return items
 
     async def close(self) -> None:
-        """Stop the delivery task (the envelope being handled is cancelled)."""
+        """Stop the delivery task (the envelope being handled is cancelled).
+
+        Publishers waiting for room are woken and refused.
+        """
+        self._closed = True
+        space = self._space
+        if space is not None and not space.done():
+            space.set_result(None)
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -84,10 +157,12 @@ class Mailbox:
 
     async def _run(self) -> None:
         items = self._items
+        backlog = self._backlog
         loop = asyncio.get_running_loop()
         while True:
             while items:
                 envelope = items.popleft()
+                backlog.taken()
                 space = self._space
                 if space is not None and not space.done():
                     space.set_result(None)
