@@ -2,8 +2,9 @@
 
 A :class:`HostSession` owns one stream, opened with a fresh ``client-id``: a
 task writes the frames of its outbox in order, another hands each received
-frame to the worker. A session is never reopened; the worker makes a new one
-after a loss.
+frame to the worker, and stops reading while the worker says so (the
+awaitable ``on_frame`` may return). A session is never reopened; the worker
+makes a new one after a loss.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class HostSession:
         *,
         outbox_limit: int,
         call_timeout: float,
-        on_frame: Callable[[HostSession, bytes], Awaitable[None]],
+        on_frame: Callable[[HostSession, bytes], Awaitable[None] | None],
         on_written: Callable[[], None],
         auth_token: str | None = None,
     ) -> None:
@@ -150,7 +151,9 @@ class HostSession:
                 if not isinstance(frame, bytes):  # grpc.aio.EOF
                     self._end("the host ended the stream")
                     return
-                await self._on_frame(self, frame)
+                pause = self._on_frame(self, frame)
+                if pause is not None:
+                    await pause  # back-pressure: the host holds what follows
         except asyncio.CancelledError:
             raise
         except grpc.aio.AioRpcError as error:

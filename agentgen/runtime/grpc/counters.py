@@ -60,6 +60,8 @@ class WorkerCounters(_Counters):
     rpc_served: int = 0
     rpc_failed: int = 0
     reconnects: int = 0
+    intake_pauses: int = 0
+    """Times the worker stopped reading from the host: its agents' backlog was full."""
     malformed_frames: int = 0
     unknown_frames: int = 0
     unmatched_replies: int = 0

@@ -13,7 +13,7 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -22,7 +22,12 @@ from google.protobuf.message import DecodeError
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
-from ..base import DEFAULT_MAILBOX_CAPACITY, DEFAULT_RPC_TIMEOUT, BaseRuntime
+from ..base import (
+    DEFAULT_BACKLOG_LIMIT,
+    DEFAULT_MAILBOX_CAPACITY,
+    DEFAULT_RPC_TIMEOUT,
+    BaseRuntime,
+)
 from ..errors import (
     AgentgenError,
     NotDeliveredError,
@@ -39,6 +44,7 @@ from .connection import HostSession, Outgoing, open_host_channel
 from .counters import WorkerCounters
 from .errors import ConnectionLostError, HostRefusedError
 from .limits import DEFAULT_MAX_MESSAGE_SIZE, check_frame_size, grpc_size_options
+from .link import HostLink
 from .pending_calls import PendingCalls, reply_value
 from .publish_buffer import PublishBuffer
 from .registrations import HostRegistrations, is_connection_failure
@@ -83,6 +89,21 @@ class GrpcWorkerRuntime(BaseRuntime):
     ``auth_token`` (default: the ``AGENTGEN_AUTH_TOKEN`` environment variable;
     ``""`` sends none) goes to the host as ``authorization: Bearer <token>``
     metadata on every call, for hosts started with ``auth_token``.
+
+    Flow control. Each agent has a mailbox of ``mailbox_capacity`` messages;
+    publishers in this process wait while it is full. Messages from the host
+    never wait on one mailbox: the stream reader queues them (past an
+    agent's capacity if need be) and goes on, so a slow agent does not hold
+    up the others. What bounds memory is ``backlog_limit``, the messages
+    queued in all mailboxes together: when it is reached the worker stops
+    reading from the host until a tenth of it has been handled. The host
+    then queues at most its ``client_queue_size`` frames for this worker and
+    stops reading from the publishers that send it more, whose outboxes
+    (``outbox_size``) fill until ``publish_message`` waits: back-pressure
+    reaches the publishers of the flood, not the whole system. Replies to
+    this worker's RPCs come on a stream of their own (see
+    :mod:`~agentgen.runtime.grpc.link`), so an agent awaiting a reply is
+    never stuck behind the backlog.
     """
 
     def __init__(
@@ -100,11 +121,16 @@ class GrpcWorkerRuntime(BaseRuntime):
         connect_timeout: float = 10.0,
         reconnect_max_delay: float = 5.0,
         mailbox_capacity: int = DEFAULT_MAILBOX_CAPACITY,
+        backlog_limit: int = DEFAULT_BACKLOG_LIMIT,
         outbox_size: int = 10_000,
         auth_token: str | None = None,
         grpc_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
-        super().__init__(rpc_timeout=rpc_timeout, mailbox_capacity=mailbox_capacity)
+        super().__init__(
+            rpc_timeout=rpc_timeout,
+            mailbox_capacity=mailbox_capacity,
+            backlog_limit=backlog_limit,
+        )
         token = token_from_environment() if auth_token is None else auth_token
         self._auth_token = check_token(token) if token else None
         self.host_address, https = resolve_worker_target(host_address)
@@ -140,7 +166,7 @@ class GrpcWorkerRuntime(BaseRuntime):
             publish_buffer, publish_timeout, self._publishes_refused
         )
         self._channel: grpc.aio.Channel | None = None
-        self._session: HostSession | None = None
+        self._link: HostLink | None = None
         self._registrations: HostRegistrations | None = None
         self._connected = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
@@ -152,13 +178,13 @@ class GrpcWorkerRuntime(BaseRuntime):
 
     @property
     def connected(self) -> bool:
-        """Whether a stream to the host is open and registered."""
-        return self._session is not None
+        """Whether the streams to the host are open and registered."""
+        return self._link is not None
 
     @property
     def client_id(self) -> str | None:
         """The ``client-id`` of the current connection (new on each reconnect)."""
-        return None if self._session is None else self._session.client_id
+        return None if self._link is None else self._link.client_id
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -194,18 +220,17 @@ class GrpcWorkerRuntime(BaseRuntime):
         if supervisor is not None:
             supervisor.cancel()
             await asyncio.gather(supervisor, return_exceptions=True)
-        if self._session is not None:
-            await self._session.stop_reading()
+        if self._link is not None:
+            await self._link.stop_reading()
         await super().stop()
 
     async def _on_stop(self) -> None:
-        session, self._session = self._session, None
+        link, self._link = self._link, None
         self._registrations = None
         self._connected.clear()
-        if session is not None:
-            await session.drain(self._connect_timeout)
-            await session.close("the worker stopped")
-            self._account_unsent(session, requeue=False)
+        if link is not None:
+            await link.drain(self._connect_timeout)
+            self._account_unsent(await link.close("the worker stopped"), requeue=False)
         self._pending.fail_all(lambda call: NotDeliveredError("the runtime stopped"))
         self._buffer.fail_all("the runtime stopped")
         self._connected.set()  # wakes RPCs waiting for a connection: they fail
@@ -254,64 +279,69 @@ class GrpcWorkerRuntime(BaseRuntime):
         )
 
     async def _establish(self) -> None:
-        """Open a session, register everything, flush held publishes."""
+        """Open both streams, register everything, flush held publishes."""
         channel = self._channel
         assert channel is not None
         # No channel_ready(): a failed call reports why (refused, TLS handshake
         # failed, ...) where waiting for readiness would only time out.
-        session = HostSession(
-            channel,
-            outbox_limit=self._outbox_size,
-            call_timeout=self._connect_timeout,
-            on_frame=self._on_frame,
-            on_written=self._message_done,
-            auth_token=self._auth_token,
+        link = HostLink(
+            functools.partial(
+                HostSession,
+                channel,
+                outbox_limit=self._outbox_size,
+                call_timeout=self._connect_timeout,
+                on_frame=self._on_frame,
+                on_written=self._message_done,
+                auth_token=self._auth_token,
+            )
         )
         try:
-            registrations = HostRegistrations(session, self.host_address)
-            await session.open()
+            registrations = HostRegistrations(link.serving, self.host_address)
+            await link.open()
             await registrations.sync(self._factories, self._subscriptions)
-            if session.ended.is_set():
-                raise ConnectionLostError(session.end_reason)
+            if link.ended:
+                raise ConnectionLostError(link.end_reason)
         except BaseException:
-            await session.close("connection set-up failed")
-            self._account_unsent(session, requeue=False)
+            unsent = await link.close("connection set-up failed")
+            self._account_unsent(unsent, requeue=False)
             raise
+        outbox = link.serving.outbox
         for entry in self._buffer.take_all():
-            session.outbox.put_urgent(Outgoing(entry.frame, True))
+            outbox.put_urgent(Outgoing(entry.frame, True))
             self.counters.published += 1
             if entry.waiter is not None and not entry.waiter.done():
                 entry.waiter.set_result(None)
-        self._session = session
+        self._link = link
         self._registrations = registrations
         self._connected.set()
         logger.info(
-            "connected to the host at %s as client %s",
+            "connected to the host at %s as client %s (calls as %s)",
             self.host_address,
-            session.client_id,
+            link.client_id,
+            link.calls.client_id,
         )
 
     async def _supervise(self) -> None:
-        """Watch the session; after a loss, reconnect with backoff."""
+        """Watch the connection; after a loss, reconnect with backoff."""
         while True:
-            session = self._session
-            assert session is not None
-            await session.ended.wait()
-            await self._lose(session)
+            link = self._link
+            assert link is not None
+            await link.wait_ended()
+            await self._lose(link)
             if not self._reconnect:
                 logger.error(
                     "lost the connection to the host at %s (client %s): %s; "
                     "reconnect is off, so the worker stays disconnected",
                     self.host_address,
-                    session.client_id,
-                    session.end_reason,
+                    link.client_id,
+                    link.end_reason,
                 )
                 return
             logger.warning(
                 "lost the connection to the host at %s (client %s): %s; reconnecting",
                 self.host_address,
-                session.client_id,
-                session.end_reason,
+                link.client_id,
+                link.end_reason,
             )
             attempt = 0
             while True:
@@ -333,17 +363,17 @@ class GrpcWorkerRuntime(BaseRuntime):
                     )
             self.counters.reconnects += 1
 
-    async def _lose(self, session: HostSession) -> None:
-        if self._session is session:
-            self._session = None
+    async def _lose(self, link: HostLink) -> None:
+        if self._link is link:
+            self._link = None
             self._registrations = None
             self._connected.clear()
-        await session.close(session.end_reason)
-        self._account_unsent(session, requeue=True)
+        reason = link.end_reason
+        self._account_unsent(await link.close(reason), requeue=True)
         self._pending.fail_all(
             lambda call: ConnectionLostError(
                 f"the connection to the host at {self.host_address} was lost "
-                f"before {call.recipient} replied ({session.end_reason})"
+                f"before {call.recipient} replied ({reason})"
             )
         )
 
@@ -351,10 +381,10 @@ class GrpcWorkerRuntime(BaseRuntime):
         ceiling = min(self._reconnect_max_delay, _FIRST_RETRY_DELAY * 2.0**attempt)
         return float(ceiling * random.uniform(0.5, 1.0))
 
-    def _account_unsent(self, session: HostSession, *, requeue: bool) -> None:
-        """Frames a dead session never wrote: events wait for the next one."""
+    def _account_unsent(self, unsent: list[Outgoing], *, requeue: bool) -> None:
+        """Frames a dead connection never wrote: events wait for the next one."""
         requeued = 0
-        for item in session.outbox.drain():
+        for item in unsent:
             if requeue and item.is_event:
                 self._buffer.hold(item.frame, force=True)
                 requeued += 1
@@ -433,9 +463,9 @@ class GrpcWorkerRuntime(BaseRuntime):
             message, topic, sender, message_id or self.new_message_id()
         )
         check_frame_size(len(frame), self.max_message_size, "the event")
-        session = self._session
+        link = self._link
         self._begin_work()
-        if session is not None and await session.outbox.put(Outgoing(frame, True)):
+        if link is not None and await link.serving.outbox.put(Outgoing(frame, True)):
             self.counters.published += 1
             return
         if not self._reconnect:
@@ -493,12 +523,12 @@ class GrpcWorkerRuntime(BaseRuntime):
         deadline = loop.time() + limit
         expired = f"no reply from {recipient} within {limit:g} s (request {request_id})"
         try:
-            session = self._session or await self._session_by(deadline, expired)
+            link = self._link or await self._link_by(deadline, expired)
             reply = self._pending.expect(request_id, recipient)
             # A timer rather than asyncio.timeout: cheaper on every call.
             timer = loop.call_at(deadline, self._pending.expire, request_id, expired)
             try:
-                await self._send_request(session, frame, recipient, deadline)
+                await self._send_request(link.calls, frame, recipient, deadline)
                 response = await reply
             finally:
                 timer.cancel()
@@ -509,17 +539,17 @@ class GrpcWorkerRuntime(BaseRuntime):
         finally:
             self._pending.discard(request_id)
 
-    async def _session_by(self, deadline: float, expired: str) -> HostSession:
-        """The session once connected; fails if that takes past ``deadline``."""
+    async def _link_by(self, deadline: float, expired: str) -> HostLink:
+        """The connection once made; fails if that takes past ``deadline``."""
         try:
             async with asyncio.timeout_at(deadline):
-                while (session := self._session) is None:
+                while (link := self._link) is None:
                     if not self._reconnect or self._stopping:
                         raise NotDeliveredError(
                             f"not connected to the host at {self.host_address}"
                         )
                     await self._connected.wait()
-                return session
+                return link
         except TimeoutError as error:
             if isinstance(error, RpcTimeoutError):
                 raise
@@ -552,7 +582,21 @@ class GrpcWorkerRuntime(BaseRuntime):
 
     # -- receiving ---------------------------------------------------------
 
-    async def _on_frame(self, session: HostSession, frame: bytes) -> None:
+    def _on_frame(self, session: HostSession, frame: bytes) -> Awaitable[None] | None:
+        """Handle one received frame without waiting.
+
+        Events and requests go to their agents' mailboxes (over capacity if
+        need be); replies complete their calls at once. Returns what the
+        reader must await before the next frame while the backlog is full.
+        """
+        self._handle_frame(session, frame)
+        backlog = self._backlog
+        if backlog.full:
+            self.counters.intake_pauses += 1
+            return backlog.room()
+        return None
+
+    def _handle_frame(self, session: HostSession, frame: bytes) -> None:
         try:
             message = pb.Message.FromString(frame)
         except DecodeError as error:
@@ -567,9 +611,9 @@ class GrpcWorkerRuntime(BaseRuntime):
         kind = message.WhichOneof("message")
         try:
             if kind == "cloudEvent":
-                await self._on_event(session, message.cloudEvent)
+                self._on_event(session, message.cloudEvent)
             elif kind == "request":
-                await self._on_request(session, message.request)
+                self._on_request(session, message.request)
             elif kind == "response":
                 self._on_response(message.response)
             else:
@@ -588,9 +632,7 @@ class GrpcWorkerRuntime(BaseRuntime):
                 session.client_id,
             )
 
-    async def _on_event(
-        self, session: HostSession, event: cloudevent_pb2.CloudEvent
-    ) -> None:
+    def _on_event(self, session: HostSession, event: cloudevent_pb2.CloudEvent) -> None:
         try:
             message, topic, sender = self._codec.decode_event(event)
         except MalformedFrameError as error:
@@ -605,7 +647,7 @@ class GrpcWorkerRuntime(BaseRuntime):
         if isinstance(message, UnknownPayload):
             self._skip_unknown(message, event.id, topic)
             return
-        self.counters.events_delivered += await self._dispatch_event(
+        self.counters.events_delivered += self._queue_event(
             message, topic, sender, event.id
         )
 
@@ -627,7 +669,7 @@ class GrpcWorkerRuntime(BaseRuntime):
                 payload.content_type,
             )
 
-    async def _on_request(self, session: HostSession, request: pb.RpcRequest) -> None:
+    def _on_request(self, session: HostSession, request: pb.RpcRequest) -> None:
         request_id = request.request_id
         content_type = request.payload.data_content_type
         if content_type not in _CONTENT_TYPES:
@@ -661,7 +703,7 @@ class GrpcWorkerRuntime(BaseRuntime):
             return
         sender = _agent_id(request.source) if request.HasField("source") else None
         try:
-            reply = await self._dispatch_request(message, target, sender, request_id)
+            reply, _, _ = self._queue_request(message, target, sender, request_id)
         except UndeliverableError as error:
             refuse(RpcErrorKind.UNDELIVERABLE, str(error))
             return
