@@ -178,6 +178,16 @@ def host(
             show_default=False,
         ),
     ] = None,
+    auth_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="AGENTGEN_AUTH_TOKEN",
+            help="Refuse calls without 'authorization: Bearer TOKEN' metadata "
+            "(agentgen workers send AGENTGEN_AUTH_TOKEN; AutoGen workers cannot). "
+            "Prefer the environment variable: options are visible to other users.",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log connections and traffic.")
     ] = False,
@@ -187,7 +197,7 @@ def host(
 
     tls_files = TlsFiles(tls_cert, tls_key, tls_client_ca)
     configure_logging(verbose)
-    run_host(address, tls_files, max_message_size)
+    run_host(address, tls_files, max_message_size, auth_token or None)
 
 
 @app.command()

@@ -38,15 +38,24 @@ class TlsFiles:
         return self.cert is not None
 
 
-def run_host(address: str, tls_files: TlsFiles, max_message_size: int | None) -> None:
+def run_host(
+    address: str,
+    tls_files: TlsFiles,
+    max_message_size: int | None,
+    auth_token: str | None = None,
+) -> None:
     """Serve until SIGINT/SIGTERM; print the bound address once listening."""
-    asyncio.run(_serve(address, tls_files, max_message_size))
+    asyncio.run(_serve(address, tls_files, max_message_size, auth_token))
 
 
 async def _serve(
-    address: str, tls_files: TlsFiles, max_message_size: int | None
+    address: str,
+    tls_files: TlsFiles,
+    max_message_size: int | None,
+    auth_token: str | None,
 ) -> None:
     from agentgen.runtime.grpc import GrpcHost, ServerTls
+    from agentgen.runtime.grpc.auth import check_token
 
     tls = None
     if tls_files.cert is not None and tls_files.key is not None:
@@ -56,11 +65,21 @@ async def _serve(
             )
         except ValueError as error:
             raise UsageProblem(str(error)) from error
+    if auth_token is not None:
+        try:
+            check_token(auth_token)
+        except ValueError as error:
+            raise UsageProblem(f"--auth-token: {error}") from error
     try:
         host = (
-            GrpcHost(address, tls=tls)
+            GrpcHost(address, tls=tls, auth_token=auth_token)
             if max_message_size is None
-            else GrpcHost(address, tls=tls, max_message_size=max_message_size)
+            else GrpcHost(
+                address,
+                tls=tls,
+                auth_token=auth_token,
+                max_message_size=max_message_size,
+            )
         )
     except ValueError as error:
         raise UsageProblem(f"--address: {error}") from error
