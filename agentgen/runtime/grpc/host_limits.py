@@ -1,14 +1,10 @@
-"""What one client may hold on a host, and how identifiers from the wire are logged."""
+"""What one client may hold on a host."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
-__all__ = ["LOGGED_ID_LENGTH", "ClientLimits", "clip"]
-
-LOGGED_ID_LENGTH: Final = 120
-"""Longest identifier (client id, topic type, request id) written to a log."""
+__all__ = ["ClientLimits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +37,3 @@ class ClientLimits:
                 "ClientLimits.unattached_grace must be positive, got "
                 f"{self.unattached_grace}"
             )
-
-
-def clip(text: str, limit: int = LOGGED_ID_LENGTH) -> str:
-    """``text`` fit for a log line: escaped if not printable, cut at ``limit``.
-
-    Identifiers come from other processes: a client must not be able to write
-    megabytes or fake log lines into the host's log through them.
-    """
-    if len(text) <= limit and text.isprintable():
-        return text
-    shown = text[:limit].encode("unicode_escape").decode("ascii")
-    if len(text) > limit:
-        return f"{shown}...({len(text)} characters)"
-    return shown

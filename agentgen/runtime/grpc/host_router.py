@@ -31,8 +31,9 @@ from ..ids import TopicId
 from ..subscriptions import Subscription
 from .counters import HostCounters
 from .held_events import HeldEvents
-from .host_limits import ClientLimits, clip
+from .host_limits import ClientLimits
 from .limits import DEFAULT_MAX_MESSAGE_SIZE
+from .log_text import clip
 from .outbox import Outbox
 from .rpc_errors import ERROR_KIND_KEY, RpcErrorKind
 from .wire import (

@@ -20,8 +20,8 @@ from agentgen.protos import agent_worker_pb2 as pb
 from . import service
 from .auth import TokenCheck
 from .counters import HostCounters
-from .host_limits import clip
 from .host_router import ClientLimitError, HostRejection, HostRouter, NotOwnerError
+from .log_text import clip
 from .outbox import Outbox
 
 __all__ = ["AgentRpcServicer"]

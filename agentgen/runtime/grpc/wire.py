@@ -30,6 +30,7 @@ from ..serialization import (
 )
 from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .limits import check_payload_size
+from .log_text import clip
 from .rpc_errors import ERROR_KIND_KEY, RpcErrorKind
 
 __all__ = [
@@ -162,8 +163,10 @@ class PayloadCodec:
         """
         try:
             topic = TopicId(event.type, event.source)
-        except ValueError as error:
-            raise MalformedFrameError(f"event {event.id!r}: {error}") from None
+        except ValueError:
+            raise MalformedFrameError(
+                f"event {clip(event.id)!r}: invalid topic type {clip(event.type)!r}"
+            ) from None
         attributes = event.attributes
         content_type = _attribute(attributes, CONTENT_TYPE_ATTRIBUTE)
         schema = _attribute(attributes, SCHEMA_ATTRIBUTE)
@@ -179,9 +182,15 @@ class PayloadCodec:
                 )
                 message = self.decode(schema, content_type or JSON_CONTENT_TYPE, data)
             else:
-                raise MalformedFrameError(f"event {event.id!r} carries no data")
+                raise MalformedFrameError(f"event {clip(event.id)!r} carries no data")
         except SerializationError as error:
-            raise MalformedFrameError(f"event {event.id!r}: {error}") from None
+            # The parser's own text can quote the payload: it stays in the
+            # cause, out of the message (which is logged).
+            raise MalformedFrameError(
+                f"event {clip(event.id)!r}: cannot decode its {clip(schema)!r} "
+                f"payload ({clip(content_type or JSON_CONTENT_TYPE)}, "
+                f"{event.ByteSize()}-byte event)"
+            ) from error
         return message, topic, _sender(attributes)
 
     def _decode_any(self, packed: AnyMessage, schema: str) -> Any:

@@ -45,6 +45,7 @@ from .counters import WorkerCounters
 from .errors import ConnectionLostError, HostRefusedError
 from .limits import DEFAULT_MAX_MESSAGE_SIZE, check_frame_size, grpc_size_options
 from .link import HostLink
+from .log_text import clip
 from .pending_calls import PendingCalls, reply_value
 from .publish_buffer import PublishBuffer
 from .registrations import HostRegistrations, is_connection_failure
@@ -640,7 +641,7 @@ class GrpcWorkerRuntime(BaseRuntime):
             logger.warning(
                 "skipped an event from the host (client %s): %s",
                 session.client_id,
-                error,
+                error,  # names the event by id, type and size, never its content
             )
             return
         self.counters.events_received += 1
@@ -655,18 +656,19 @@ class GrpcWorkerRuntime(BaseRuntime):
         self, payload: UnknownPayload, message_id: str, topic: TopicId
     ) -> None:
         self.counters.malformed_frames += 1
-        if payload.type_name not in self._unknown_payload_types:
+        type_name = clip(payload.type_name)
+        if type_name not in self._unknown_payload_types:
             if len(self._unknown_payload_types) >= _WARNED_TYPES_LIMIT:
                 self._unknown_payload_types.clear()
-            self._unknown_payload_types.add(payload.type_name)
+            self._unknown_payload_types.add(type_name)
             logger.warning(
                 "skipped event %s on topic %s: no message class here for type %r "
                 "(%s); import its _pb2 module or add a serializer (logged once "
                 "per type)",
-                message_id,
-                topic,
-                payload.type_name,
-                payload.content_type,
+                clip(message_id),
+                clip(str(topic)),
+                type_name,
+                clip(payload.content_type),
             )
 
     def _on_request(self, session: HostSession, request: pb.RpcRequest) -> None:
@@ -742,7 +744,8 @@ class GrpcWorkerRuntime(BaseRuntime):
         if not self._pending.resolve(response):
             self.counters.unmatched_replies += 1
             logger.info(
-                "reply to unknown or finished request %s skipped", response.request_id
+                "reply to unknown or finished request %s skipped",
+                clip(response.request_id),
             )
 
 
