@@ -345,7 +345,7 @@ class BaseRuntime:
                 MessageContext(sender, topic_id, False, message_id),
                 None,
             )
-            mailbox = self._mailboxes.get(recipient) or self._new_mailbox(recipient)
+            mailbox = self._mailbox(recipient)
             self._begin_work()
             if not mailbox.offer(envelope):
                 if full is None:
@@ -409,7 +409,7 @@ class BaseRuntime:
             MessageContext(sender, None, True, message_id),
             reply,
         )
-        mailbox = self._mailboxes.get(recipient) or self._new_mailbox(recipient)
+        mailbox = self._mailbox(recipient)
         self._begin_work()
         if mailbox.offer(envelope):
             return reply, None, envelope
@@ -441,8 +441,18 @@ class BaseRuntime:
         finally:
             self._deadlines.release()
 
+    def _mailbox(self, agent_id: AgentId) -> Mailbox:
+        """The mailbox of ``agent_id``, made on its first message.
+
+        Not ``get(...) or new``: an empty mailbox is falsy (it has a length),
+        and replacing it would let a second task run the same agent's
+        handlers concurrently.
+        """
+        mailbox = self._mailboxes.get(agent_id)
+        return mailbox if mailbox is not None else self._new_mailbox(agent_id)
+
     def _new_mailbox(self, agent_id: AgentId) -> Mailbox:
-        """The mailbox of ``agent_id``; the agent is made on its first message."""
+        """A new mailbox for ``agent_id``; the agent is made on its first message."""
         mailbox = self._mailboxes[agent_id] = Mailbox(
             functools.partial(self._deliver, agent_id),
             self.mailbox_capacity,
