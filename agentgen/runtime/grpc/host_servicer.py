@@ -3,7 +3,9 @@
 Both streams carry raw bytes (no (de)serializers), so the router can forward
 frames exactly as received. Every call is admitted the same way: the token
 first (when the host has one: ``UNAUTHENTICATED``), then the ``client-id``
-header (``INVALID_ARGUMENT``).
+header (``INVALID_ARGUMENT``). Unary requests are parsed here too, so bytes
+that are no request end as ``INVALID_ARGUMENT`` and one warning, not as an
+exception inside gRPC.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import DecodeError, Message
 
 from agentgen.protos import agent_worker_pb2 as pb
 
@@ -29,6 +33,8 @@ __all__ = ["AgentRpcServicer"]
 logger = logging.getLogger("agentgen.runtime.grpc.host")
 
 _FrameContext = grpc.aio.ServicerContext[bytes, bytes]
+_Context = grpc.aio.ServicerContext[Any, Any]
+_Request = TypeVar("_Request", bound=Message)
 _FrameHandler = Callable[[str, bytes], Awaitable[None]]
 _Argument = TypeVar("_Argument")
 _MARKER = ((service.HOST_MARKER_HEADER, "1"),)
@@ -36,6 +42,26 @@ _REJECTION_CODES: dict[type[HostRejection], grpc.StatusCode] = {
     NotOwnerError: grpc.StatusCode.PERMISSION_DENIED,
     ClientLimitError: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class _Undecodable:
+    """What a unary handler gets instead of a request that does not parse."""
+
+    reason: str
+
+
+def _lenient(cls: type[_Request]) -> Callable[[bytes], _Request | _Undecodable]:
+    def parse(body: bytes) -> _Request | _Undecodable:
+        try:
+            return cls.FromString(body)
+        except DecodeError:
+            return _Undecodable(
+                f"the request is not a valid {cls.DESCRIPTOR.full_name} "
+                f"({len(body)} bytes)"
+            )
+
+    return parse
 
 
 class AgentRpcServicer:
@@ -65,22 +91,22 @@ class AgentRpcServicer:
                 ),
                 service.REGISTER_AGENT: unary(
                     self.register_agent,
-                    request_deserializer=pb.RegisterAgentTypeRequest.FromString,
+                    request_deserializer=_lenient(pb.RegisterAgentTypeRequest),
                     response_serializer=pb.RegisterAgentTypeResponse.SerializeToString,
                 ),
                 service.ADD_SUBSCRIPTION: unary(
                     self.add_subscription,
-                    request_deserializer=pb.AddSubscriptionRequest.FromString,
+                    request_deserializer=_lenient(pb.AddSubscriptionRequest),
                     response_serializer=pb.AddSubscriptionResponse.SerializeToString,
                 ),
                 service.REMOVE_SUBSCRIPTION: unary(
                     self.remove_subscription,
-                    request_deserializer=pb.RemoveSubscriptionRequest.FromString,
+                    request_deserializer=_lenient(pb.RemoveSubscriptionRequest),
                     response_serializer=pb.RemoveSubscriptionResponse.SerializeToString,
                 ),
                 service.GET_SUBSCRIPTIONS: unary(
                     self.get_subscriptions,
-                    request_deserializer=pb.GetSubscriptionsRequest.FromString,
+                    request_deserializer=_lenient(pb.GetSubscriptionsRequest),
                     response_serializer=pb.GetSubscriptionsResponse.SerializeToString,
                 ),
             },
@@ -163,59 +189,68 @@ class AgentRpcServicer:
 
     async def register_agent(
         self,
-        request: pb.RegisterAgentTypeRequest,
-        context: grpc.aio.ServicerContext[
-            pb.RegisterAgentTypeRequest, pb.RegisterAgentTypeResponse
-        ],
+        request: pb.RegisterAgentTypeRequest | _Undecodable,
+        context: _Context,
     ) -> pb.RegisterAgentTypeResponse:
         """Make the caller the owner of an agent type."""
         client_id = await self._caller(context)
+        parsed = await self._parsed(request, client_id, context)
         await _rejecting(
-            context, self._router.register_agent_type, client_id, request.type
+            context, self._router.register_agent_type, client_id, parsed.type
         )
         return pb.RegisterAgentTypeResponse()
 
     async def add_subscription(
         self,
-        request: pb.AddSubscriptionRequest,
-        context: grpc.aio.ServicerContext[
-            pb.AddSubscriptionRequest, pb.AddSubscriptionResponse
-        ],
+        request: pb.AddSubscriptionRequest | _Undecodable,
+        context: _Context,
     ) -> pb.AddSubscriptionResponse:
         """Add a subscription with the id the caller chose."""
         client_id = await self._caller(context)
+        parsed = await self._parsed(request, client_id, context)
         await _rejecting(
-            context, self._router.add_subscription, client_id, request.subscription
+            context, self._router.add_subscription, client_id, parsed.subscription
         )
         return pb.AddSubscriptionResponse()
 
     async def remove_subscription(
         self,
-        request: pb.RemoveSubscriptionRequest,
-        context: grpc.aio.ServicerContext[
-            pb.RemoveSubscriptionRequest, pb.RemoveSubscriptionResponse
-        ],
+        request: pb.RemoveSubscriptionRequest | _Undecodable,
+        context: _Context,
     ) -> pb.RemoveSubscriptionResponse:
         """Remove a subscription by id."""
         client_id = await self._caller(context)
+        parsed = await self._parsed(request, client_id, context)
         await _rejecting(
-            context, self._router.remove_subscription, client_id, request.id
+            context, self._router.remove_subscription, client_id, parsed.id
         )
         return pb.RemoveSubscriptionResponse()
 
     async def get_subscriptions(
         self,
-        request: pb.GetSubscriptionsRequest,
-        context: grpc.aio.ServicerContext[
-            pb.GetSubscriptionsRequest, pb.GetSubscriptionsResponse
-        ],
+        request: pb.GetSubscriptionsRequest | _Undecodable,
+        context: _Context,
     ) -> pb.GetSubscriptionsResponse:
         """Every subscription the host knows."""
-        await self._caller(context)
+        client_id = await self._caller(context)
+        await self._parsed(request, client_id, context)
         await context.send_initial_metadata(_MARKER)
         return pb.GetSubscriptionsResponse(subscriptions=self._router.subscriptions())
 
-    async def _caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+    async def _parsed(
+        self, request: _Request | _Undecodable, client_id: str, context: _Context
+    ) -> _Request:
+        """The request, or INVALID_ARGUMENT (counted, logged) if it did not parse."""
+        if not isinstance(request, _Undecodable):
+            return request
+        self._counters.malformed_frames += 1
+        logger.warning(
+            "refused a call from client %s: %s", clip(client_id), request.reason
+        )
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.reason)
+        raise AssertionError("unreachable: abort raises")
+
+    async def _caller(self, context: _Context) -> str:
         """The caller's client id, once its token (if the host has one) is right."""
         metadata = context.invocation_metadata()
         if self._token_check is not None and not self._token_check.admits(metadata):

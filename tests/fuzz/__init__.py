@@ -1,0 +1,1 @@
+"""Hypothesis fuzzing of the host, the worker and the plugin (bounded in CI)."""
