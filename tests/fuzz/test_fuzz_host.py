@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import grpc
 import pytest
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from hypothesis import given
 from hypothesis import strategies as st
 from security.hostile import (
@@ -203,7 +203,7 @@ def _registration_calls(draw: st.DrawFn) -> tuple[str, bytes]:
         )
     )
     names = st.one_of(st.sampled_from([LISTENER_TYPE, PROBE_TOPIC, "mine"]), TEXT)
-    request: pb.Message
+    request: Message
     if method == service.REGISTER_AGENT:
         request = pb.RegisterAgentTypeRequest(type=draw(names))
     elif method == service.ADD_SUBSCRIPTION:
@@ -249,7 +249,7 @@ async def test_registration_calls_get_a_status_never_an_internal_error(
     await arena.check_still_serving()
 
 
-_REQUEST_TYPES = {
+_REQUEST_TYPES: dict[str, type[Message]] = {
     service.REGISTER_AGENT: pb.RegisterAgentTypeRequest,
     service.ADD_SUBSCRIPTION: pb.AddSubscriptionRequest,
     service.REMOVE_SUBSCRIPTION: pb.RemoveSubscriptionRequest,
