@@ -99,8 +99,18 @@ def attribute_maps() -> st.SearchStrategy[dict[str, AttributeValue]]:
 
 @st.composite
 def _data(draw: st.DrawFn, event: cloudevent_pb2.CloudEvent) -> None:
-    form = draw(st.sampled_from(["binary", "text", "proto", "packed", "none"]))
-    if form == "binary":
+    form = draw(
+        st.sampled_from(["valid", "valid", "binary", "text", "proto", "packed", "none"])
+    )
+    if form == "valid":  # what agentgen and AutoGen send, so that some get through
+        if draw(st.booleans()):
+            event.proto_data.Pack(wrappers_pb2.StringValue(value=draw(TEXT)))
+            event.attributes["datacontenttype"].ce_string = "application/x-protobuf"
+        else:
+            event.binary_data = b'"valid"'
+            event.attributes["datacontenttype"].ce_string = "application/json"
+        event.attributes["dataschema"].ce_string = "google.protobuf.StringValue"
+    elif form == "binary":
         event.binary_data = draw(DATA)
     elif form == "text":
         event.text_data = draw(st.text(max_size=64))
@@ -154,6 +164,17 @@ def _payload(draw: st.DrawFn, payload: pb.Payload) -> None:
     payload.data_type = draw(SCHEMAS)
     payload.data_content_type = draw(CONTENT_TYPES)
     payload.data = draw(DATA)
+    form = draw(st.sampled_from(["json", "protobuf", "drawn", "drawn"]))
+    if form == "json":
+        payload.data_type = "google.protobuf.StringValue"
+        payload.data_content_type = "application/json"
+        payload.data = b'"valid"'
+    elif form == "protobuf":
+        packed = any_pb2.Any()
+        packed.Pack(wrappers_pb2.StringValue(value="valid"))
+        payload.data_type = "google.protobuf.StringValue"
+        payload.data_content_type = "application/x-protobuf"
+        payload.data = packed.SerializeToString()
 
 
 @st.composite

@@ -728,6 +728,8 @@ class GrpcWorkerRuntime(BaseRuntime):
     def _send_error(
         self, session: HostSession, request_id: str, kind: RpcErrorKind, reason: str
     ) -> None:
+        # The reason goes to the caller only: a parser's text can quote the payload.
+        logger.info("refused request %s: %s", clip(request_id), kind.value)
         self._send_now(session, error_response_frame(request_id, kind, reason))
 
     def _send_now(self, session: HostSession, frame: bytes) -> None:
