@@ -58,7 +58,7 @@ class HostSession:
         outbox_limit: int,
         call_timeout: float,
         on_frame: Callable[[HostSession, bytes], Awaitable[None] | None],
-        on_written: Callable[[], None],
+        on_written: Callable[[Outgoing], None],
         auth_token: str | None = None,
     ) -> None:
         self.client_id = str(uuid.uuid4())
@@ -76,6 +76,8 @@ class HostSession:
             self._metadata += (authorization_metadata(auth_token),)
         self._call: grpc.aio.StreamStreamCall[bytes, bytes] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._writing: Outgoing | None = None
+        """The frame being written: unsent until ``call.write`` returned."""
 
     async def open(self) -> None:
         """Open the stream; return once the host has attached it.
@@ -136,8 +138,12 @@ class HostSession:
         outbox = self.outbox
         try:
             while (item := await outbox.get()) is not None:
+                self._writing = item
                 await call.write(item.frame)
-                self._on_written()
+                if self.ended.is_set():
+                    return  # handed back by end() as unsent
+                self._writing = None
+                self._on_written(item)
             await call.done_writing()
         except asyncio.CancelledError:
             raise
@@ -181,8 +187,19 @@ class HostSession:
         if writer is not None and not writer.done():
             await asyncio.wait({writer}, timeout=timeout)
 
+    def end(self, reason: str) -> list[Outgoing]:
+        """End the stream now; return the frames it has not written.
+
+        The frame being written counts as unsent: it may or may not have
+        reached the host, and ``on_written`` is not called for it.
+        """
+        self._end(reason)
+        writing, self._writing = self._writing, None
+        unsent = self.outbox.drain()
+        return unsent if writing is None else [writing, *unsent]
+
     async def close(self, reason: str) -> None:
-        """End the stream now and wait for its tasks."""
+        """End the stream now and wait for its tasks (see :meth:`end`)."""
         self._end(reason)
         if self._call is not None:
             self._call.cancel()

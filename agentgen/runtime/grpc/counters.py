@@ -49,13 +49,21 @@ class WorkerCounters(_Counters):
     """What a :class:`~agentgen.runtime.grpc.GrpcWorkerRuntime` has seen and done."""
 
     published: int = 0
-    """Events written to the host stream."""
+    """``publish_message`` calls that returned: the event is queued for the host."""
     publishes_buffered: int = 0
-    """Publishes made while disconnected and queued for the next connection."""
+    """Publishes made while disconnected that waited for the next connection."""
     publishes_refused: int = 0
     """Publishes that raised NotDeliveredError (buffer full or deadline passed)."""
+    events_requeued: int = 0
+    """Published events a lost connection had not written, kept for the next one."""
+    events_resent: int = 0
+    """Events written just before a connection was lost, sent again after it."""
+    events_expired: int = 0
+    """Published events dropped unsent after their call returned (logged as errors)."""
     events_received: int = 0
     events_delivered: int = 0
+    duplicate_events: int = 0
+    """Events received again (resent after a reconnection) and dropped."""
     rpc_sent: int = 0
     rpc_served: int = 0
     rpc_failed: int = 0

@@ -78,8 +78,11 @@ class HostLink:
         await self.serving.drain(timeout)
         await self.calls.drain(timeout)
 
-    async def close(self, reason: str) -> list[Outgoing]:
-        """End both streams now; return the frames they never wrote."""
+    def end(self, reason: str) -> list[Outgoing]:
+        """End both streams now; return the frames they have not written."""
+        return [*self.serving.end(reason), *self.calls.end(reason)]
+
+    async def close(self, reason: str) -> None:
+        """End both streams and wait for their tasks."""
         await self.serving.close(reason)
         await self.calls.close(reason)
-        return [*self.serving.outbox.drain(), *self.calls.outbox.drain()]

@@ -54,6 +54,10 @@ class HostRegistrations:
 
         ``agent_types`` and ``subscriptions`` are the live local tables: they
         may change while this runs, and it runs until both sides agree.
+        Subscriptions go first: a subscription routes nothing until its
+        agent type has an owner, so an agentgen host releases the events it
+        held for a type (e.g. after a restart) all at once and in order when
+        the type is registered, instead of one subscription at a time.
         """
         while True:
             types = [t for t in agent_types if t not in self.agent_types]
@@ -63,10 +67,10 @@ class HostRegistrations:
             removed = [i for i in self.subscription_ids if i not in subscriptions]
             if not (types or added or removed):
                 return
-            for agent_type in types:
-                await self.register_type(agent_type)
             for subscription in added:
                 await self.add_subscription(subscription)
+            for agent_type in types:
+                await self.register_type(agent_type)
             for subscription_id in removed:
                 await self.remove_subscription(subscription_id)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import (
     MessageTooLargeError,
+    RemoteError,
     UndeliverableError,
     UnexpectedReplyError,
     UnhandledMessageError,
@@ -58,4 +59,8 @@ def classify_failure(error: BaseException) -> tuple[RpcErrorKind, str]:
         return RpcErrorKind.UNHANDLED, str(error)
     if isinstance(error, UndeliverableError):
         return RpcErrorKind.UNDELIVERABLE, str(error)
+    if isinstance(error, RemoteError):
+        # Already "<Type>: <message>" (a nested call's failure, a cancellation):
+        # the caller gets it as the in-process runtime would raise it.
+        return RpcErrorKind.HANDLER_RAISED, str(error)
     return RpcErrorKind.HANDLER_RAISED, f"{type(error).__name__}: {error}"

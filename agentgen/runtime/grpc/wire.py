@@ -36,6 +36,7 @@ from .rpc_errors import ERROR_KIND_KEY, RpcErrorKind
 __all__ = [
     "CONTENT_TYPE_ATTRIBUTE",
     "MESSAGE_KIND_ATTRIBUTE",
+    "RESENT_ATTRIBUTE",
     "SCHEMA_ATTRIBUTE",
     "SENDER_KEY_ATTRIBUTE",
     "SENDER_TYPE_ATTRIBUTE",
@@ -43,6 +44,8 @@ __all__ = [
     "MalformedFrameError",
     "PayloadCodec",
     "error_response_frame",
+    "is_resent",
+    "mark_resent",
     "request_frame",
     "response_frame",
     "subscription_from_wire",
@@ -55,6 +58,8 @@ SENDER_TYPE_ATTRIBUTE: Final = "agagentsendertype"
 SENDER_KEY_ATTRIBUTE: Final = "agagentsenderkey"
 MESSAGE_KIND_ATTRIBUTE: Final = "agmsgkind"
 PUBLISH_KIND: Final = "publish"
+RESENT_ATTRIBUTE: Final = "agresent"
+"""Extension attribute of an event sent again after a reconnection (agentgen)."""
 SPEC_VERSION: Final = "1.0"
 UNKNOWN_SENDER: Final = "unknown"
 """What AutoGen Python publishers write as sender type and key when there is none."""
@@ -258,6 +263,23 @@ def _sender(attributes: Any) -> AgentId | None:
         return AgentId(sender_type, sender_key)
     except ValueError:
         return None
+
+
+def mark_resent(frame: bytes) -> bytes:
+    """``frame`` (a ``Message{cloudEvent}``) marked as sent again.
+
+    Receivers drop a marked event whose id they have already seen; an
+    unmarked one is always delivered (a publisher may reuse an id).
+    """
+    message = pb.Message.FromString(frame)
+    message.cloudEvent.attributes[RESENT_ATTRIBUTE].ce_boolean = True
+    return message.SerializeToString()
+
+
+def is_resent(event: cloudevent_pb2.CloudEvent) -> bool:
+    """Whether ``event`` was marked by :func:`mark_resent`."""
+    attribute = event.attributes.get(RESENT_ATTRIBUTE)
+    return attribute is not None and attribute.ce_boolean
 
 
 def subscription_from_wire(message: pb.Subscription) -> Subscription:

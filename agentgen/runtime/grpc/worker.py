@@ -13,6 +13,7 @@ import asyncio
 import functools
 import logging
 import random
+from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
@@ -47,7 +48,8 @@ from .limits import DEFAULT_MAX_MESSAGE_SIZE, check_frame_size, grpc_size_option
 from .link import HostLink
 from .log_text import clip
 from .pending_calls import PendingCalls, reply_value
-from .publish_buffer import PublishBuffer
+from .publish_buffer import BufferedPublish, HeldKind, PublishBuffer
+from .redelivery import RecentEventIds, ResendWindow
 from .registrations import HostRegistrations, is_connection_failure
 from .replies import reply_frame
 from .rpc_errors import RpcErrorKind
@@ -56,6 +58,8 @@ from .wire import (
     MalformedFrameError,
     PayloadCodec,
     error_response_frame,
+    is_resent,
+    mark_resent,
     request_frame,
 )
 
@@ -66,6 +70,10 @@ logger = logging.getLogger("agentgen.runtime.grpc.worker")
 _CONTENT_TYPES = (JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
 _FIRST_RETRY_DELAY = 0.05
 _WARNED_TYPES_LIMIT = 1000
+_RESEND_BYTES = 16 * 1024 * 1024
+"""Bytes of written events kept for sending again after a lost connection."""
+_RECENT_EVENT_IDS = 16_384
+"""Ids of received events remembered to drop repeats after a reconnection."""
 
 
 class GrpcWorkerRuntime(BaseRuntime):
@@ -119,8 +127,9 @@ class GrpcWorkerRuntime(BaseRuntime):
         reconnect: bool = True,
         publish_buffer: int = 10_000,
         publish_timeout: float = 30.0,
+        resend_window: int = 1024,
         connect_timeout: float = 10.0,
-        reconnect_max_delay: float = 5.0,
+        reconnect_max_delay: float = 2.0,
         mailbox_capacity: int = DEFAULT_MAILBOX_CAPACITY,
         backlog_limit: int = DEFAULT_BACKLOG_LIMIT,
         outbox_size: int = 10_000,
@@ -164,8 +173,10 @@ class GrpcWorkerRuntime(BaseRuntime):
         """Traffic and fault counters."""
         self._codec = PayloadCodec(self.serializers, max_message_size)
         self._buffer = PublishBuffer(
-            publish_buffer, publish_timeout, self._publishes_refused
+            publish_buffer, publish_timeout, self._held_events_removed
         )
+        self._resend = ResendWindow(resend_window, max(max_message_size, _RESEND_BYTES))
+        self._recent_events = RecentEventIds(_RECENT_EVENT_IDS)
         self._channel: grpc.aio.Channel | None = None
         self._link: HostLink | None = None
         self._registrations: HostRegistrations | None = None
@@ -181,6 +192,11 @@ class GrpcWorkerRuntime(BaseRuntime):
     def connected(self) -> bool:
         """Whether the streams to the host are open and registered."""
         return self._link is not None
+
+    @property
+    def publishes_waiting(self) -> int:
+        """``publish_message`` calls waiting for a connection to the host."""
+        return self._buffer.waiting
 
     @property
     def client_id(self) -> str | None:
@@ -231,7 +247,8 @@ class GrpcWorkerRuntime(BaseRuntime):
         self._connected.clear()
         if link is not None:
             await link.drain(self._connect_timeout)
-            self._account_unsent(await link.close("the worker stopped"), requeue=False)
+            self._drop_unsent(link.end("the worker stopped"))
+            await link.close("the worker stopped")
         self._pending.fail_all(lambda call: NotDeliveredError("the runtime stopped"))
         self._buffer.fail_all("the runtime stopped")
         self._connected.set()  # wakes RPCs waiting for a connection: they fail
@@ -292,7 +309,7 @@ class GrpcWorkerRuntime(BaseRuntime):
                 outbox_limit=self._outbox_size,
                 call_timeout=self._connect_timeout,
                 on_frame=self._on_frame,
-                on_written=self._message_done,
+                on_written=self._written,
                 auth_token=self._auth_token,
             )
         )
@@ -303,13 +320,12 @@ class GrpcWorkerRuntime(BaseRuntime):
             if link.ended:
                 raise ConnectionLostError(link.end_reason)
         except BaseException:
-            unsent = await link.close("connection set-up failed")
-            self._account_unsent(unsent, requeue=False)
+            self._drop_unsent(link.end("connection set-up failed"))
+            await link.close("connection set-up failed")
             raise
         outbox = link.serving.outbox
         for entry in self._buffer.take_all():
             outbox.put_urgent(Outgoing(entry.frame, True))
-            self.counters.published += 1
             if entry.waiter is not None and not entry.waiter.done():
                 entry.waiter.set_result(None)
         self._link = link
@@ -370,7 +386,8 @@ class GrpcWorkerRuntime(BaseRuntime):
             self._registrations = None
             self._connected.clear()
         reason = link.end_reason
-        self._account_unsent(await link.close(reason), requeue=True)
+        self._keep_for_next_connection(link.end(reason))
+        await link.close(reason)
         self._pending.fail_all(
             lambda call: ConnectionLostError(
                 f"the connection to the host at {self.host_address} was lost "
@@ -382,23 +399,75 @@ class GrpcWorkerRuntime(BaseRuntime):
         ceiling = min(self._reconnect_max_delay, _FIRST_RETRY_DELAY * 2.0**attempt)
         return float(ceiling * random.uniform(0.5, 1.0))
 
-    def _account_unsent(self, unsent: list[Outgoing], *, requeue: bool) -> None:
-        """Frames a dead connection never wrote: events wait for the next one."""
-        requeued = 0
-        for item in unsent:
-            if requeue and item.is_event:
-                self._buffer.hold(item.frame, force=True)
-                requeued += 1
-            else:
-                self._message_done()
-        if requeued:
-            self.counters.publishes_buffered += requeued
-            logger.info("%d unsent events will be sent after reconnecting", requeued)
+    def _written(self, item: Outgoing) -> None:
+        self._message_done()
+        if item.is_event:
+            self._resend.add(item.frame)
 
-    def _publishes_refused(self, count: int) -> None:
-        self.counters.publishes_refused += count
-        for _ in range(count):
+    def _keep_for_next_connection(self, unsent: list[Outgoing]) -> None:
+        """Events of a lost connection wait for the next one, oldest first.
+
+        First the last events written (they may not have reached the host),
+        then those never written; RPC requests and replies are not kept
+        (their callers are answered with errors).
+        """
+        resent = self._resend.take()
+        requeued = [item.frame for item in unsent if item.is_event]
+        for item in unsent:
+            if not item.is_event:
+                self._message_done()
+        for _ in resent:
+            self._begin_work()
+        self._buffer.keep_first(
+            [(mark_resent(frame), HeldKind.RESENT) for frame in resent]
+            + [(frame, HeldKind.ACCEPTED) for frame in requeued]
+        )
+        self.counters.events_resent += len(resent)
+        self.counters.events_requeued += len(requeued)
+        if resent or requeued:
+            logger.info(
+                "%d events written just before the connection was lost and %d "
+                "never written will be sent after reconnecting",
+                len(resent),
+                len(requeued),
+            )
+
+    def _drop_unsent(self, unsent: list[Outgoing]) -> None:
+        """Frames a closing connection could not write: counted and logged."""
+        events = 0
+        for item in unsent:
+            events += item.is_event
             self._message_done()
+        if events:
+            self.counters.events_expired += events
+            logger.error(
+                "%d published events were not delivered: the connection to the "
+                "host closed before they were written",
+                events,
+            )
+
+    def _held_events_removed(
+        self, entries: Sequence[BufferedPublish], reason: str
+    ) -> None:
+        """Held events that will not be sent (deadline passed, worker stopped)."""
+        kinds = Counter(entry.kind for entry in entries)
+        self.counters.publishes_refused += kinds[HeldKind.WAITING]
+        self.counters.events_expired += kinds[HeldKind.ACCEPTED]
+        for _ in entries:
+            self._message_done()
+        if kinds[HeldKind.ACCEPTED]:
+            logger.error(
+                "%d published events were not delivered: %s",
+                kinds[HeldKind.ACCEPTED],
+                reason,
+            )
+        if kinds[HeldKind.RESENT]:
+            logger.warning(
+                "%d events written just before the connection to the host was "
+                "lost were not sent again (%s); they may not have been delivered",
+                kinds[HeldKind.RESENT],
+                reason,
+            )
 
     # -- registrations on the host -------------------------------------------
 
@@ -476,13 +545,15 @@ class GrpcWorkerRuntime(BaseRuntime):
                 f"not connected to the host at {self.host_address} (reconnect is off)"
             )
         try:
-            entry = self._buffer.hold(frame)
+            entry = self._buffer.wait_for_connection(frame)
         except NotDeliveredError:
-            self._publishes_refused(1)
+            self.counters.publishes_refused += 1
+            self._message_done()
             raise
         self.counters.publishes_buffered += 1
         assert entry.waiter is not None
-        await entry.waiter
+        await entry.waiter  # NotDeliveredError past the deadline (counted there)
+        self.counters.published += 1
 
     # -- RPC ---------------------------------------------------------------
 
@@ -643,6 +714,9 @@ class GrpcWorkerRuntime(BaseRuntime):
                 session.client_id,
                 error,  # names the event by id, type and size, never its content
             )
+            return
+        if self._recent_events.seen_before(event.id) and is_resent(event):
+            self.counters.duplicate_events += 1  # sent again after a reconnection
             return
         self.counters.events_received += 1
         if isinstance(message, UnknownPayload):
