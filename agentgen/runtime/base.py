@@ -185,6 +185,11 @@ class BaseRuntime:
     async def _remote_remove_subscription(self, subscription_id: str) -> None:
         """Tell the transport a subscription is gone."""
 
+    @property
+    def queued_messages(self) -> int:
+        """Messages queued in this runtime's mailboxes, not yet being handled."""
+        return self._backlog.count
+
     # -- registration ------------------------------------------------------
 
     @property

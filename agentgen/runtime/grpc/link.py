@@ -1,7 +1,7 @@
 """The worker's connection to the host: a serving stream and a calls stream.
 
-Both are ``OpenChannel`` streams on the same gRPC channel, each under its own
-``client-id``:
+Both are ``OpenChannel`` streams on the worker's gRPC channel, each under its
+own ``client-id``:
 
 * ``serving`` is the worker as the host knows it: it registers the agent
   types and subscriptions, receives the events and requests routed to them,
@@ -12,14 +12,15 @@ Both are ``OpenChannel`` streams on the same gRPC channel, each under its own
 The worker stops reading ``serving`` when its agents' backlog is full (that
 is its back-pressure on the host), and a reply must never wait behind that:
 an agent awaiting a reply while its own mailbox fills would otherwise wait
-until its call timed out. Any host (AutoGen's too) routes a reply to the
-client that sent the request, so this needs nothing from the host.
+until its call timed out. (HTTP/2 flow control is per stream: what is left
+unread on ``serving`` does not hold up ``calls``; gRPC credits the connection
+as data arrives.) Any host (AutoGen's too) routes a reply to the client that
+sent the request, so this needs nothing from the host.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from .connection import HostSession, Outgoing
 
@@ -29,9 +30,9 @@ __all__ = ["HostLink"]
 class HostLink:
     """Two :class:`HostSession` streams opened, watched and closed together."""
 
-    def __init__(self, new_session: Callable[[], HostSession]) -> None:
-        self.serving = new_session()
-        self.calls = new_session()
+    def __init__(self, serving: HostSession, calls: HostSession) -> None:
+        self.serving = serving
+        self.calls = calls
 
     @property
     def client_id(self) -> str:

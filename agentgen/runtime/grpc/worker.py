@@ -199,6 +199,12 @@ class GrpcWorkerRuntime(BaseRuntime):
         return self._buffer.waiting
 
     @property
+    def queued_for_host(self) -> int:
+        """Frames queued on the streams to the host, not yet written."""
+        link = self._link
+        return 0 if link is None else len(link.serving.outbox) + len(link.calls.outbox)
+
+    @property
     def client_id(self) -> str | None:
         """The ``client-id`` of the current connection (new on each reconnect)."""
         return None if self._link is None else self._link.client_id
@@ -302,17 +308,18 @@ class GrpcWorkerRuntime(BaseRuntime):
         assert channel is not None
         # No channel_ready(): a failed call reports why (refused, TLS handshake
         # failed, ...) where waiting for readiness would only time out.
-        link = HostLink(
-            functools.partial(
-                HostSession,
+        serving, calls = (
+            HostSession(
                 channel,
                 outbox_limit=self._outbox_size,
                 call_timeout=self._connect_timeout,
-                on_frame=self._on_frame,
+                on_frame=on_frame,
                 on_written=self._written,
                 auth_token=self._auth_token,
             )
+            for on_frame in (self._on_frame, self._on_reply_frame)
         )
+        link = HostLink(serving, calls)
         try:
             registrations = HostRegistrations(link.serving, self.host_address)
             await link.open()
@@ -667,6 +674,10 @@ class GrpcWorkerRuntime(BaseRuntime):
             self.counters.intake_pauses += 1
             return backlog.room()
         return None
+
+    def _on_reply_frame(self, session: HostSession, frame: bytes) -> None:
+        """Handle a frame of the calls stream (replies): never pauses it."""
+        self._handle_frame(session, frame)
 
     def _handle_frame(self, session: HostSession, frame: bytes) -> None:
         try:
