@@ -47,7 +47,10 @@ class Tally:
 
 
 class Counter(Agent):
-    """Records each Int64Value it gets into a shared :class:`Tally`."""
+    """Records each Int64Value it gets into a shared :class:`Tally`.
+
+    With a ``gate``, it waits for the gate before each message.
+    """
 
     AGENT_TYPE: ClassVar[str] = "counter"
     TOPIC_SUBSCRIPTIONS: ClassVar[tuple[str, ...]] = ("load",)
@@ -56,10 +59,13 @@ class Counter(Agent):
         Handler("on_value", wrappers_pb2.Int64Value, None),
     )
 
-    def __init__(self, tally: Tally) -> None:
+    def __init__(self, tally: Tally, gate: asyncio.Event | None = None) -> None:
         self.tally = tally
+        self.gate = gate
 
     async def on_value(
         self, message: wrappers_pb2.Int64Value, ctx: MessageContext
     ) -> None:
+        if self.gate is not None:
+            await self.gate.wait()  # a slow agent: stuck until the test opens it
         self.tally.add(self.id.key, message.value)
