@@ -37,7 +37,7 @@ def check_project_name(name: str) -> None:
         raise UsageProblem("the project name is empty")
     if not _NAME_PATTERN.fullmatch(name):
         raise UsageProblem(
-            f"'{name}' is not a valid Python package name: use lowercase letters, "
+            f"{name!r} is not a valid Python package name: use lowercase letters, "
             "digits and underscores, starting with a letter (e.g. 'my_agents')"
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):

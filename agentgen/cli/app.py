@@ -18,7 +18,7 @@ import typer
 
 from agentgen import __version__
 from agentgen.cli.errors import CliError, UsageProblem
-from agentgen.cli.project import load_project_config
+from agentgen.cli.project import load_project_config, require_inside_project
 from agentgen.cli.protoc import compile_contracts, display_path
 
 __all__ = ["GraphFormat", "app", "main", "run"]
@@ -86,8 +86,9 @@ def generate(
         typer.Option(
             "--out",
             "-o",
-            help="Folder for the generated modules (default: \\[tool.agentgen] out, "
-            "else .).",
+            help="Folder for the generated modules, inside the project: the folder "
+            "of the nearest pyproject.toml, else the working folder (default: "
+            "\\[tool.agentgen] out, else .).",
             show_default=False,
         ),
     ] = None,
@@ -101,13 +102,21 @@ def generate(
         ),
     ] = None,
 ) -> None:
-    """Compile contracts into _pb2.py, _pb2.pyi and _agents.py modules."""
+    """Compile contracts into _pb2.py, _pb2.pyi and _agents.py modules.
+
+    Contracts are read from anywhere; modules are written only inside the
+    project folder.
+    """
+    out_source = "--out"
     if proto_dir is None or out is None or plugin_options is None:
         config = load_project_config(Path.cwd())
         proto_dir = proto_dir if proto_dir is not None else config.proto_dir
-        out = out if out is not None else config.out
+        if out is None:
+            out = config.out
+            out_source = f"{config.pyproject}: [tool.agentgen] out"
         if plugin_options is None:
             plugin_options = list(config.plugin_options)
+    require_inside_project(out, out_source, Path.cwd())
     files = compile_contracts(proto_dir, out, plugin_options)
     typer.echo(
         f"agentgen: generated code for {len(files)} contract(s) from "

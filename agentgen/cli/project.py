@@ -8,6 +8,11 @@ It supplies the defaults of ``agentgen generate`` and ``agentgen graph``::
     plugin_options = ["dotnet_names=error"]   # passed to protoc-gen-agentgen
 
 Both paths are relative to the folder holding ``pyproject.toml``.
+
+That folder (without a ``pyproject.toml``: the working folder) is the project
+folder: ``generate`` writes only inside it, whatever ``--out`` or ``out``
+say, so a contract checkout cannot make it write elsewhere. Contracts may be
+read from anywhere.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ __all__ = [
     "ProjectConfig",
     "find_pyproject",
     "load_project_config",
+    "project_folder",
+    "require_inside_project",
 ]
 
 DEFAULT_PROTO_DIR = "protos"
@@ -48,6 +55,26 @@ def find_pyproject(start: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def project_folder(start: Path) -> Path:
+    """The folder of the ``pyproject.toml`` nearest to ``start``, else ``start``."""
+    pyproject = find_pyproject(start.resolve())
+    return (pyproject.parent if pyproject is not None else start).resolve()
+
+
+def require_inside_project(path: Path, what: str, start: Path) -> None:
+    """Refuse ``path`` (``what`` names where it came from) outside the project.
+
+    Symbolic links and ``..`` are resolved first, so neither leads out.
+    """
+    root = project_folder(start)
+    if not path.resolve().is_relative_to(root):
+        raise UsageProblem(
+            f"{what} '{path}' is outside the project folder '{root}'; agentgen "
+            "generate writes only inside the project (the folder of the nearest "
+            "pyproject.toml, else the working folder)"
+        )
 
 
 def load_project_config(start: Path) -> ProjectConfig:
