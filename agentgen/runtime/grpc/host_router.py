@@ -581,7 +581,9 @@ class HostRouter:
             return
         response.request_id = pending.request_id
         self.counters.rpc_replies += 1
-        await caller.outbox.put(message.SerializeToString())
+        # Never waits: a caller that stopped reading must not stall the callee's
+        # stream. Replies are bounded by the requests forwarded, which wait.
+        caller.outbox.put_urgent(message.SerializeToString())
 
     def _expire(self, target_id: str, host_request_id: str) -> None:
         target = self._clients.get(target_id)
