@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import pytest
 from google.protobuf import wrappers_pb2
 
+from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import (
     Agent,
     AgentId,
@@ -21,6 +22,8 @@ from agentgen.runtime import (
     TypeSubscription,
 )
 from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
+from agentgen.runtime.grpc.counters import HostCounters
+from agentgen.runtime.grpc.host_router import HostRouter
 
 from .echo_worker import Echo
 from .tallies import Counter, Tally
@@ -195,3 +198,36 @@ async def test_replies_reach_an_agent_whose_worker_stopped_reading() -> None:
         )
     assert answered.received["k"] == list(range(events))
     assert asking.counters.rpc_failed == 0
+
+
+async def test_a_reply_to_a_caller_that_stopped_reading_does_not_stall_the_callee() -> (
+    None
+):
+    # At the router: a reply must not wait for room in its caller's queue, or
+    # the callee's whole stream (its events, other replies) waits with it.
+    router = HostRouter(
+        rpc_timeout=WAIT,
+        outbox_limit=2,
+        counters=HostCounters(),
+        hold_unrouted=0,
+        hold_unrouted_bytes=0,
+    )
+    to_caller = router.open_channel("caller")
+    to_callee = router.open_channel("callee")
+    router.register_agent_type("callee", "echo")
+    request = pb.Message()
+    request.request.request_id = "call-1"
+    request.request.target.type = "echo"
+    request.request.target.key = "k"
+    await router.on_frame("caller", request.SerializeToString())
+    forwarded = to_callee.get_nowait()
+    assert forwarded is not None
+    while not to_caller.full:  # the caller reads nothing any more
+        to_caller.put_urgent(b"an event it has not read")
+
+    reply = pb.Message()
+    reply.response.request_id = pb.Message.FromString(forwarded).request.request_id
+    await asyncio.wait_for(router.on_frame("callee", reply.SerializeToString()), 5)
+    assert router.counters.rpc_replies == 1
+    queued = to_caller.drain()
+    assert pb.Message.FromString(queued[-1]).response.request_id == "call-1"

@@ -87,10 +87,15 @@ class GrpcWorkerRuntime(BaseRuntime):
     Publishes made while the host is unreachable wait up to
     ``publish_timeout`` seconds for the reconnection (at most
     ``publish_buffer`` of them), then raise
-    :class:`~agentgen.runtime.errors.NotDeliveredError`. After a host restart
-    an agentgen host holds events until their subscribers' workers have
-    re-subscribed (``GrpcHost(hold_unrouted=...)``); an AutoGen host drops
-    events that no subscription matches at that moment. RPC requests are
+    :class:`~agentgen.runtime.errors.NotDeliveredError`. Events a lost
+    connection had not written, and the last ``resend_window`` it had written
+    (they may have died with the host), are sent again after reconnecting,
+    before anything newer; agentgen receivers drop the ones they already had
+    (see :mod:`~agentgen.runtime.grpc.redelivery`). After a host restart an
+    agentgen host holds events until their subscribers' workers have
+    re-subscribed (``GrpcHost(hold_unrouted=...)``, longer than
+    ``reconnect_max_delay``); an AutoGen host drops events that no
+    subscription matches at that moment. RPC requests are
     encoded as ``rpc_content_type`` (JSON by default, what AutoGen Python
     agents read; ``rpc_content_types`` overrides it per agent type, e.g.
     protobuf for .NET agents); replies are encoded as the request was.
