@@ -19,7 +19,7 @@ import pytest
 from google.protobuf import wrappers_pb2
 
 from agentgen.runtime import NotDeliveredError, TopicId
-from agentgen.runtime.grpc import GrpcWorkerRuntime
+from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
 
 from .children import ChildProcess, Children, spawned
 from .tallies import Counter, Tally
@@ -224,3 +224,25 @@ async def test_publishes_held_past_the_deadline_are_refused_never_delivered(
     expired = [r for r in caplog.records if "were not sent again" in r.getMessage()]
     assert len(expired) == 1
     assert expired[0].levelno == logging.WARNING
+
+
+async def test_events_held_for_a_returning_subscriber_arrive_in_publish_order() -> None:
+    # After a restart a publisher may be back before the subscriber: the host
+    # holds its events. They must reach the subscriber in the order published
+    # although two different subscriptions of its agent route them.
+    tally = Tally()
+    async with GrpcHost("127.0.0.1:0") as host, running(host.address) as publisher:
+        for seq in range(20):
+            topic = "load" if seq % 2 else "load.prefixed"
+            await publisher.publish_message(
+                wrappers_pb2.Int64Value(value=seq), TopicId(topic, "k")
+            )
+        await until(lambda: host.counters.events_held == 20, "the held events")
+        subscriber = GrpcWorkerRuntime(host.address, **FAST_RECONNECT)
+        await subscriber.register_agent_class(Counter, lambda: Counter(tally))
+        await asyncio.wait_for(subscriber.start(), START_TIMEOUT)
+        try:
+            await tally.wait_until(lambda: tally.count() == 20, "the held events")
+        finally:
+            await subscriber.stop()
+    assert tally.received["k"] == list(range(20))
