@@ -473,14 +473,16 @@ class BaseRuntime:
                 agent = await self.get_agent(agent_id)
             result = await agent.on_message(message, ctx)
         except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
+            if not self._running:
                 # The mailbox is closing: the runtime stops.
                 self._fail_envelope(envelope, "the runtime stopped")
                 self._message_done()
                 raise
-            # The handler itself was cancelled (e.g. through its cancellation
-            # token): its message failed, the agent goes on.
+            # The handler was cancelled (through its cancellation token, or it
+            # cancelled its own task): its message failed, the agent goes on.
+            task = asyncio.current_task()
+            while task is not None and task.cancelling():
+                task.uncancel()
             cancelled = RemoteError(
                 "CancelledError",
                 f"the handler of {agent_id} was cancelled (message {ctx.message_id})",

@@ -80,6 +80,11 @@ class Fragile(Agent):
             await ctx.cancellation_token.link_future(never)
         if message.value == "cancel-self":
             raise asyncio.CancelledError
+        if message.value == "cancel-own-task":
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
+            await asyncio.sleep(0)  # where the cancellation lands
         return wrappers_pb2.StringValue(value=f"ok:{message.value}")
 
 
@@ -209,17 +214,18 @@ async def test_a_handler_cancelled_through_its_token(
     await assert_still_serving(setup)
 
 
+@pytest.mark.parametrize("how", ["cancel-self", "cancel-own-task"])
 async def test_a_handler_that_raises_cancelled_error(
-    setup: Setup, caplog: pytest.LogCaptureFixture
+    setup: Setup, caplog: pytest.LogCaptureFixture, how: str
 ) -> None:
     with pytest.raises(RemoteError) as raised:
-        await ask(setup, "cancel-self")
+        await ask(setup, how)
     assert raised.value.remote_type == "CancelledError"
     logged(caplog, "fragile/k", setup.seen.contexts[0].message_id)
     await assert_still_serving(setup)
     # Events too: the cancelled one is logged, the next one handled.
     await setup.caller.publish_message(
-        wrappers_pb2.StringValue(value="cancel-self"), TopicId(TOPIC, "k")
+        wrappers_pb2.StringValue(value=how), TopicId(TOPIC, "k")
     )
     ctx = await setup.seen.wait_for(3)
     await setup.caller.publish_message(
