@@ -117,7 +117,10 @@ class GrpcWorkerRuntime(BaseRuntime):
     reaches the publishers of the flood, not the whole system. Replies to
     this worker's RPCs come on a stream of their own (see
     :mod:`~agentgen.runtime.grpc.link`), so an agent awaiting a reply is
-    never stuck behind the backlog.
+    never stuck behind the backlog. Bounded queues in a cycle can still
+    stall: agents whose handlers publish, back to their own worker, more
+    than they handle can fill both the backlog and the outbox; size
+    ``backlog_limit`` and ``outbox_size`` for such loops.
     """
 
     def __init__(
