@@ -140,7 +140,7 @@ async def test_registering_another_clients_type_keeps_autogens_code_not_its_id(
         )
         again = await _refused(owner.register("taken"))
         assert owner.client_id in (again.details() or "")  # its own id only
-    assert host.agent_types == {}
+        assert host.agent_types == {"taken": owner.client_id}
 
 
 async def test_only_the_client_a_request_went_to_can_answer_it(
