@@ -11,6 +11,7 @@ not be readable that way, the runtime is imported after all.
 
 from __future__ import annotations
 
+import abc
 import ast
 import dis
 import functools
@@ -42,8 +43,8 @@ def runtime_members_from_source() -> frozenset[str] | None:
     """Members of the runtime classes as their source defines them.
 
     Class-body definitions and the attributes ``__init__`` assigns on ``self``;
-    None when the classes are not plain classes of ``agentgen/runtime/agent.py``
-    (then only importing them tells their members).
+    None when the classes are not plain classes (or ``abc.ABC`` subclasses) of
+    ``agentgen/runtime/agent.py`` (then only importing them tells their members).
     """
     path = resources.files(_RUNTIME_PACKAGE).joinpath(*_RUNTIME_MODULE)
     try:
@@ -53,12 +54,26 @@ def runtime_members_from_source() -> frozenset[str] | None:
     members: dict[str, set[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name in RUNTIME_CLASSES:
-            if node.bases or node.keywords or node.decorator_list:
+            if node.keywords or node.decorator_list:
+                return None
+            if not all(_is_abc(base) for base in node.bases):
                 return None
             members[node.name] = _class_members(node)
+            if node.bases:
+                members[node.name].update(dir(abc.ABC))
     if set(members) != set(RUNTIME_CLASSES):
         return None
     return frozenset(name for names in members.values() for name in names)
+
+
+def _is_abc(base: ast.expr) -> bool:
+    """Whether a base class expression is ``abc.ABC`` (whose members are known)."""
+    return (
+        isinstance(base, ast.Attribute)
+        and base.attr == "ABC"
+        and isinstance(base.value, ast.Name)
+        and base.value.id == "abc"
+    )
 
 
 def _class_members(node: ast.ClassDef) -> set[str]:

@@ -53,7 +53,7 @@ def expect_reply(reply: object, reply_type: type[M] | None, *, method: str) -> M
     )
 
 
-class Agent(abc.ABC):
+class Agent(abc.ABC):  # noqa: B024 - generated subclasses add the abstract handlers
     """Base of every agent: identity, runtime access and handler dispatch.
 
     Generated ``<Service>Base`` classes set the class attributes below and
@@ -144,10 +144,12 @@ class Agent(abc.ABC):
         """Return the agent's state as a JSON-compatible mapping."""
         return {}
 
-    async def load_state(self, state: Mapping[str, Any]) -> None:
+    async def load_state(  # noqa: B027 - an optional hook, empty by default
+        self, state: Mapping[str, Any]
+    ) -> None:
         """Restore state produced by :meth:`save_state`."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - an optional hook
         """Release resources; called once when the runtime stops."""
 
 
