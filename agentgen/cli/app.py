@@ -101,11 +101,19 @@ def generate(
             show_default=False,
         ),
     ] = None,
+    allow_outside_project: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside-project",
+            help="Let --out name a folder outside the project (an out setting in "
+            "pyproject.toml never may).",
+        ),
+    ] = False,
 ) -> None:
     """Compile contracts into _pb2.py, _pb2.pyi and _agents.py modules.
 
     Contracts are read from anywhere; modules are written only inside the
-    project folder.
+    project folder unless --out and --allow-outside-project are both given.
     """
     out_source = "--out"
     if proto_dir is None or out is None or plugin_options is None:
@@ -116,7 +124,8 @@ def generate(
             out_source = f"{config.pyproject}: [tool.agentgen] out"
         if plugin_options is None:
             plugin_options = list(config.plugin_options)
-    require_inside_project(out, out_source, Path.cwd())
+    if not (allow_outside_project and out_source == "--out"):
+        require_inside_project(out, out_source, Path.cwd())
     files = compile_contracts(proto_dir, out, plugin_options)
     typer.echo(
         f"agentgen: generated code for {len(files)} contract(s) from "

@@ -73,7 +73,8 @@ def require_inside_project(path: Path, what: str, start: Path) -> None:
         raise UsageProblem(
             f"{what} '{path}' is outside the project folder '{root}'; agentgen "
             "generate writes only inside the project (the folder of the nearest "
-            "pyproject.toml, else the working folder)"
+            "pyproject.toml, else the working folder) unless --out is given with "
+            "--allow-outside-project"
         )
 
 

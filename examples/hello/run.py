@@ -143,7 +143,9 @@ async def generate(build_dir: Path, deadline: float) -> None:
         say("run", f"generated code in {build_dir} is up to date")
         return
     command = [sys.executable, "-m", "agentgen", "generate", str(PROTOS)]
-    generator = await Child.start("generate", [*command, "--out", str(build_dir)])
+    # The build folder may be anywhere (tests use a temporary one).
+    out = ["--out", str(build_dir), "--allow-outside-project"]
+    generator = await Child.start("generate", [*command, *out])
     try:
         code = await asyncio.wait_for(generator.wait(), _remaining(deadline))
     finally:

@@ -132,3 +132,24 @@ def test_init_never_overwrites_without_force(
     forced = run_cli(capsys, "init", "demo", "--force")
     assert forced.exit_code == 0, forced.stderr
     assert (target / "pyproject.toml").read_text() != "mine\n"
+
+
+def test_an_explicit_out_may_leave_the_project_when_allowed(
+    capsys: pytest.CaptureFixture[str], tree: Path
+) -> None:
+    result = run_cli(
+        capsys, "generate", "--out", "../elsewhere/gen", "--allow-outside-project"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (tree / "elsewhere" / "gen" / "greeter_agents.py").is_file()
+
+
+def test_the_allowance_never_extends_to_the_pyproject_out(
+    capsys: pytest.CaptureFixture[str], tree: Path
+) -> None:
+    pyproject = tree / "project" / "pyproject.toml"
+    pyproject.write_text('[tool.agentgen]\nout = "../elsewhere"\n', encoding="utf-8")
+    before = snapshot(tree)
+    error = assert_refused(capsys, "generate", "--allow-outside-project")
+    assert f"{pyproject}: [tool.agentgen] out" in error
+    assert snapshot(tree) == before
