@@ -50,6 +50,8 @@ from .topics import default_topic_type
 
 if TYPE_CHECKING:
     from .grpc import (
+        AuthenticationError,
+        ClientLimits,
         ClientTls,
         ConnectionLostError,
         GrpcHost,
@@ -69,8 +71,10 @@ __all__ = [
     "AgentId",
     "AgentRuntime",
     "AgentgenError",
+    "AuthenticationError",
     "BaseRuntime",
     "CancellationToken",
+    "ClientLimits",
     "ClientTls",
     "ConnectionLostError",
     "DefaultSubscription",
@@ -108,6 +112,8 @@ __all__ = [
 
 _LAZY_GRPC = frozenset(
     {
+        "AuthenticationError",
+        "ClientLimits",
         "ClientTls",
         "ConnectionLostError",
         "GrpcHost",

@@ -24,6 +24,7 @@ from .context import MessageContext
 from .deadlines import Deadlines
 from .errors import RemoteError, RpcTimeoutError, UndeliverableError
 from .ids import AgentId, TopicId
+from .log_text import clip
 from .mailbox import Backlog, Envelope, Mailbox
 from .protocol import AgentFactory
 from .serialization import MessageSerializer, SerializerRegistry, SerializerTable
@@ -360,10 +361,10 @@ class BaseRuntime:
             queued += 1
         if not queued and self._first_time(topic_id.type):
             logger.info(
-                "no local subscriber for topic type %r (message %s); logged once "
+                "no local subscriber for topic type %s (message %s); logged once "
                 "per topic type",
-                topic_id.type,
-                message_id,
+                clip(topic_id.type),
+                clip(message_id),
             )
         return queued
 

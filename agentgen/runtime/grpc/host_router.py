@@ -28,12 +28,12 @@ from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
 from ..ids import TopicId
+from ..log_text import clip
 from ..subscriptions import Subscription
 from .counters import HostCounters
 from .held_events import HeldEvents
 from .host_limits import ClientLimits
 from .limits import DEFAULT_MAX_MESSAGE_SIZE
-from .log_text import clip
 from .outbox import Outbox
 from .rpc_errors import ERROR_KIND_KEY, RpcErrorKind
 from .wire import (

@@ -21,11 +21,11 @@ from google.protobuf.message import DecodeError, Message
 
 from agentgen.protos import agent_worker_pb2 as pb
 
+from ..log_text import clip
 from . import service
 from .auth import TokenCheck
 from .counters import HostCounters
 from .host_router import ClientLimitError, HostRejection, HostRouter, NotOwnerError
-from .log_text import clip
 from .outbox import Outbox
 
 __all__ = ["AgentRpcServicer"]

@@ -21,6 +21,7 @@ from agentgen.protos import cloudevent_pb2
 
 from ..errors import SerializationError
 from ..ids import AgentId, TopicId
+from ..log_text import clip
 from ..serialization import (
     JSON_CONTENT_TYPE,
     PROTOBUF_CONTENT_TYPE,
@@ -30,7 +31,6 @@ from ..serialization import (
 )
 from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .limits import check_payload_size
-from .log_text import clip
 from .rpc_errors import ERROR_KIND_KEY, RpcErrorKind
 
 __all__ = [

@@ -37,6 +37,7 @@ from ..errors import (
     UndeliverableError,
 )
 from ..ids import AgentId, TopicId
+from ..log_text import clip
 from ..serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
 from ..subscriptions import Subscription
 from .address import resolve_worker_target
@@ -46,7 +47,6 @@ from .counters import WorkerCounters
 from .errors import ConnectionLostError, HostRefusedError
 from .limits import DEFAULT_MAX_MESSAGE_SIZE, check_frame_size, grpc_size_options
 from .link import HostLink
-from .log_text import clip
 from .pending_calls import PendingCalls, reply_value
 from .publish_buffer import BufferedPublish, HeldKind, PublishBuffer
 from .redelivery import RecentEventIds, ResendWindow
