@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 from pathlib import Path
 
 from agentgen.cli.errors import CliError, UsageProblem
+from agentgen.runtime.signals import STOP_SIGNALS, signals_set
 
 __all__ = ["LISTENING_MESSAGE", "TlsFiles", "configure_logging", "run_host"]
 
 LISTENING_MESSAGE = "agentgen host listening on {address}"
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class TlsFiles:
@@ -86,10 +85,7 @@ async def _serve(
     # Handlers go in before the address is announced, so a signal sent as soon
     # as the line is read still stops the host cleanly.
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in _STOP_SIGNALS:
-        loop.add_signal_handler(signum, stop.set)
-    try:
+    with signals_set(stop, STOP_SIGNALS):
         try:
             await host.start()
         except OSError as error:
@@ -98,9 +94,6 @@ async def _serve(
         await stop.wait()
         await host.stop()
         print(f"agentgen host on {host.address} stopped", file=sys.stderr, flush=True)
-    finally:
-        for signum in _STOP_SIGNALS:
-            loop.remove_signal_handler(signum)
 
 
 def configure_logging(verbose: bool) -> None:

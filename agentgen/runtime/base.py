@@ -13,7 +13,6 @@ import functools
 import inspect
 import itertools
 import logging
-import signal
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -28,6 +27,7 @@ from .log_text import clip
 from .mailbox import Backlog, Envelope, Mailbox
 from .protocol import AgentFactory
 from .serialization import MessageSerializer, SerializerRegistry, SerializerTable
+from .signals import STOP_SIGNALS, signals_set
 from .subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .topics import default_topic_for
 
@@ -140,21 +140,12 @@ class BaseRuntime:
         if self._stop_requested is not None:
             self._stop_requested.set()
 
-    async def stop_when_signal(
-        self, signals: Sequence[int] = (signal.SIGTERM, signal.SIGINT)
-    ) -> None:
+    async def stop_when_signal(self, signals: Sequence[int] = STOP_SIGNALS) -> None:
         """Wait for one of ``signals`` (or :meth:`request_stop`), then stop."""
         self._require_running()
         assert self._stop_requested is not None
-        loop = asyncio.get_running_loop()
-        stop_requested = self._stop_requested
-        for signum in signals:
-            loop.add_signal_handler(signum, stop_requested.set)
-        try:
-            await stop_requested.wait()
-        finally:
-            for signum in signals:
-                loop.remove_signal_handler(signum)
+        with signals_set(self._stop_requested, signals):
+            await self._stop_requested.wait()
         await self.stop()
 
     async def __aenter__(self) -> Self:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
 import grpc
 
+from ..signals import STOP_SIGNALS, signals_set
 from .address import split_host_port
 from .auth import TokenCheck
 from .counters import HostCounters
@@ -156,18 +156,12 @@ class GrpcHost:
     async def stop_when_signal(
         self,
         grace: float | None = 5.0,
-        signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
+        signals: Sequence[int] = STOP_SIGNALS,
     ) -> None:
         """Run until one of ``signals`` arrives, then :meth:`stop`."""
-        loop = asyncio.get_running_loop()
         received = asyncio.Event()
-        for signum in signals:
-            loop.add_signal_handler(signum, received.set)
-        try:
+        with signals_set(received, signals):
             await received.wait()
-        finally:
-            for signum in signals:
-                loop.remove_signal_handler(signum)
         await self.stop(grace)
 
     async def wait_for_termination(self) -> None:
