@@ -16,6 +16,8 @@ from agentgen.runtime.grpc.batching import (
     take_queued,
     unpack,
 )
+from agentgen.runtime.grpc.connection import HostSession
+from agentgen.runtime.grpc.counters import WorkerCounters
 from agentgen.runtime.grpc.outbox import Outbox
 
 SIZES = [0, 1, 127, 128, 300, 16_383, 16_384, 70_000, 2_097_152]
@@ -88,3 +90,22 @@ def test_take_queued_keeps_within_the_byte_cap_and_sends_a_big_frame_alone() -> 
 def test_take_queued_never_waits_on_an_empty_outbox() -> None:
     outbox = Outbox[bytes](4)
     assert take_queued(outbox, b"only", len) == [b"only"]
+
+
+async def test_a_worker_counts_and_skips_a_malformed_batch_from_the_host() -> None:
+    counters = WorkerCounters()
+    session = HostSession(
+        None,  # type: ignore[arg-type]  # no call is made
+        outbox_limit=4,
+        call_timeout=1.0,
+        on_frame=lambda _session, _frame: None,
+        on_written=lambda _item: None,
+        counters=counters,
+    )
+    session.batched = True
+    assert session._frames_of(b"\x05ab") == []
+    assert counters.malformed_batches == 1
+    assert session._frames_of(pack([b"a", b"bc"])) == [b"a", b"bc"]
+    assert counters.malformed_batches == 1
+    session.batched = False
+    assert session._frames_of(b"\x05ab") == [b"\x05ab"]  # one frame, as sent
