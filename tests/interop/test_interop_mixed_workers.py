@@ -51,6 +51,15 @@ async def autogen(host_address: str, peers: PeerLauncher) -> AutogenWorker:
     return await AutogenWorker.start(peers, host_address, "autogen")
 
 
+async def test_agentgen_batches_only_on_an_agentgen_host(
+    request: pytest.FixtureRequest, agentgen: AgentgenWorker
+) -> None:
+    # AutoGen's host does not offer the batch stream: OpenChannel, one frame
+    # per gRPC message, as before. (The tests below pass either way.)
+    on_agentgen_host = "agentgen-host" in request.node.callspec.id
+    assert agentgen.runtime.batched is on_agentgen_host
+
+
 async def test_publish_from_agentgen_to_autogen(
     agentgen: AgentgenWorker, autogen: AutogenWorker, agentgen_gencode: AgentgenGencode
 ) -> None:

@@ -29,7 +29,7 @@ WARM_UP_SHARE = 0.2
 """Host memory is compared from when this share of the deliveries is done."""
 RSS_GROWTH_LIMIT_KIB = 12 * 1024
 """How much the host's RSS may grow after warm-up (allocator noise, not a leak)."""
-SAMPLE_EVERY = 0.25
+SAMPLE_EVERY = 0.05
 SOAK_RECORD = HERE / "SOAK.md"
 
 
@@ -48,10 +48,17 @@ async def host_counters(host: ChildProcess) -> dict[str, int]:
 async def sample_memory(
     host: ChildProcess, samples: list[MemorySample], stop: asyncio.Event
 ) -> None:
-    """Record the host's deliveries and RSS every SAMPLE_EVERY s until ``stop``."""
-    while not stop.is_set():
+    """Record the host's deliveries and RSS every SAMPLE_EVERY s until ``stop``.
+
+    One more sample is taken once ``stop`` is set (all delivered), so even a
+    fast run has one after warm-up besides those taken on the way.
+    """
+    while True:
+        stopping = stop.is_set()
         counters = await host_counters(host)
         samples.append(MemorySample(counters["event_deliveries"], host.rss_kib()))
+        if stopping:
+            return
         # A sampling period, not a synchronisation: the loop ends on ``stop``.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), SAMPLE_EVERY)

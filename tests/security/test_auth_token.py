@@ -19,6 +19,7 @@ from agentgen.runtime.grpc import (
     AuthenticationError,
     GrpcHost,
     GrpcWorkerRuntime,
+    batching,
     service,
 )
 from agentgen.runtime.grpc.auth import AUTH_TOKEN_VARIABLE, TokenCheck
@@ -59,6 +60,11 @@ UNARY_CALLS: list[tuple[str, Message, type[Message]]] = [
         pb.GetSubscriptionsResponse,
     ),
 ]
+STREAM_PATHS = [
+    service.method_path(service.OPEN_CHANNEL),
+    service.method_path(service.OPEN_CONTROL_CHANNEL),
+    batching.batch_path(),
+]
 BAD_TOKENS = [
     pytest.param(None, id="no-token"),
     pytest.param("Gu3ss-7f1c", id="wrong-token"),
@@ -85,18 +91,18 @@ async def test_every_method_refuses_a_missing_or_wrong_token(
                 await peer.unary(method, request, response_type)
             assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED, method
             assert "authorization: Bearer" in (refused.value.details() or "")
-        for method in (service.OPEN_CHANNEL, service.OPEN_CONTROL_CHANNEL):
-            stream = peer.channel.stream_stream(
-                service.method_path(method), None, None
-            )(None, metadata=peer.metadata)
+        for path in STREAM_PATHS:
+            stream = peer.channel.stream_stream(path, None, None)(
+                None, metadata=peer.metadata
+            )
             with pytest.raises(grpc.aio.AioRpcError) as closed:
                 await asyncio.wait_for(stream.read(), WAIT)
-            assert closed.value.code() == grpc.StatusCode.UNAUTHENTICATED, method
+            assert closed.value.code() == grpc.StatusCode.UNAUTHENTICATED, path
     await peer.close()
     assert host.agent_types == {}
-    assert host.counters.refused_calls == len(UNARY_CALLS) + 2
+    assert host.counters.refused_calls == len(UNARY_CALLS) + len(STREAM_PATHS)
     refusals = logs.matching("missing or wrong token")
-    assert len(refusals) == len(UNARY_CALLS) + 2
+    assert len(refusals) == len(UNARY_CALLS) + len(STREAM_PATHS)
     if token is not None:
         assert not any(token in text for text in logs.texts())
 

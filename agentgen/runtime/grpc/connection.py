@@ -1,10 +1,13 @@
-"""The worker's side of one ``OpenChannel`` stream to the host.
+"""The worker's side of one data stream to the host.
 
 A :class:`HostSession` owns one stream, opened with a fresh ``client-id``: a
 task writes the frames of its outbox in order, another hands each received
 frame to the worker, and stops reading while the worker says so (the
 awaitable ``on_frame`` may return). A session is never reopened; the worker
 makes a new one after a loss.
+
+The stream is ``OpenBatchChannel`` (several frames per gRPC message, see
+:mod:`.batching`) when the host advertises it, else AutoGen's ``OpenChannel``.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from google.protobuf.message import Message
 
 from agentgen.protos import agent_worker_pb2 as pb
 
-from . import service
+from . import batching, service
 from .auth import authorization_metadata
+from .counters import WorkerCounters
 from .outbox import Outbox
 from .tls import ClientTls
 
@@ -60,6 +64,7 @@ class HostSession:
         on_frame: Callable[[HostSession, bytes], Awaitable[None] | None],
         on_written: Callable[[Outgoing], None],
         auth_token: str | None = None,
+        counters: WorkerCounters | None = None,
     ) -> None:
         self.client_id = str(uuid.uuid4())
         self.outbox = Outbox[Outgoing](outbox_limit)
@@ -76,21 +81,52 @@ class HostSession:
             self._metadata += (authorization_metadata(auth_token),)
         self._call: grpc.aio.StreamStreamCall[bytes, bytes] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._writing: Outgoing | None = None
-        """The frame being written: unsent until ``call.write`` returned."""
+        self._counters = counters
+        self.batched = False
+        """Whether the stream carries batches (the host offered them)."""
+        self._writing: list[Outgoing] = []
+        """The frames being written: unsent until ``call.write`` returned."""
 
     async def open(self) -> None:
         """Open the stream; return once the host has attached it.
 
-        An agentgen host acknowledges the stream with initial metadata. The
+        A probe (``GetSubscriptions``) first tells an agentgen host, and
+        whether it offers the batch stream, by its initial metadata. An
+        agentgen host acknowledges the stream with initial metadata. The
         protocol has no acknowledgement otherwise (AutoGen hosts), so then a
-        unary round trip after the stream's headers were sent must do.
+        second probe after the stream's headers were sent must do.
         """
-        open_channel = self._channel.stream_stream(
-            service.method_path(service.OPEN_CHANNEL), None, None
+        headers = await self._probe()
+        agentgen_host = headers is not None and any(
+            key == service.HOST_MARKER_HEADER for key, _ in headers
         )
+        self.batched = agentgen_host and batching.advertises_batching(headers)
+        path = (
+            batching.batch_path()
+            if self.batched
+            else service.method_path(service.OPEN_CHANNEL)
+        )
+        open_channel = self._channel.stream_stream(path, None, None)
         call = self._call = open_channel(None, metadata=self._metadata)
         await asyncio.wait_for(call.wait_for_connection(), self._call_timeout)
+        if agentgen_host:
+            await asyncio.wait_for(call.initial_metadata(), self._call_timeout)
+        else:
+            await self._probe()
+        self._tasks = [
+            asyncio.create_task(
+                self._write(call), name=f"agentgen-write-{self.client_id}"
+            ),
+            asyncio.create_task(
+                self._read(call), name=f"agentgen-read-{self.client_id}"
+            ),
+        ]
+
+    async def _probe(self) -> grpc.aio.Metadata | None:
+        """A ``GetSubscriptions`` round trip; the host's initial metadata.
+
+        ``None`` if the host does not implement the call (older AutoGen).
+        """
         probe = self._channel.unary_unary(
             service.method_path(service.GET_SUBSCRIPTIONS),
             pb.GetSubscriptionsRequest.SerializeToString,
@@ -100,26 +136,14 @@ class HostSession:
             metadata=self._metadata,
             timeout=self._call_timeout,
         )
-        agentgen_host = False
         try:
             headers = await probe.initial_metadata()
             await probe
-            agentgen_host = any(
-                key == service.HOST_MARKER_HEADER for key, _ in headers or ()
-            )
         except grpc.aio.AioRpcError as error:
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise
-        if agentgen_host:
-            await asyncio.wait_for(call.initial_metadata(), self._call_timeout)
-        self._tasks = [
-            asyncio.create_task(
-                self._write(call), name=f"agentgen-write-{self.client_id}"
-            ),
-            asyncio.create_task(
-                self._read(call), name=f"agentgen-read-{self.client_id}"
-            ),
-        ]
+            return None
+        return headers
 
     async def unary(self, method: str, request: Message, response_type: type[R]) -> R:
         """Call a unary method of the host under this session's client id."""
@@ -136,14 +160,21 @@ class HostSession:
 
     async def _write(self, call: grpc.aio.StreamStreamCall[bytes, bytes]) -> None:
         outbox = self.outbox
+        batched = self.batched
         try:
             while (item := await outbox.get()) is not None:
-                self._writing = item
-                await call.write(item.frame)
+                if batched:
+                    items = batching.take_queued(outbox, item, _frame_size)
+                    self._writing = items
+                    await call.write(batching.pack([each.frame for each in items]))
+                else:
+                    items = self._writing = [item]
+                    await call.write(item.frame)
                 if self.ended.is_set():
                     return  # handed back by end() as unsent
-                self._writing = None
-                self._on_written(item)
+                self._writing = []
+                for each in items:
+                    self._on_written(each)
             await call.done_writing()
         except asyncio.CancelledError:
             raise
@@ -153,19 +184,37 @@ class HostSession:
     async def _read(self, call: grpc.aio.StreamStreamCall[bytes, bytes]) -> None:
         try:
             while True:
-                frame = await call.read()
-                if not isinstance(frame, bytes):  # grpc.aio.EOF
+                message = await call.read()
+                if not isinstance(message, bytes):  # grpc.aio.EOF
                     self._end("the host ended the stream")
                     return
-                pause = self._on_frame(self, frame)
-                if pause is not None:
-                    await pause  # back-pressure: the host holds what follows
+                for frame in self._frames_of(message):
+                    pause = self._on_frame(self, frame)
+                    if pause is not None:
+                        await pause  # back-pressure: the host holds what follows
         except asyncio.CancelledError:
             raise
         except grpc.aio.AioRpcError as error:
             self._end(f"{error.code().name}: {error.details()}")
         except Exception as error:
             self._end(f"reading failed: {error!r}")
+
+    def _frames_of(self, message: bytes) -> list[bytes]:
+        """The frames of one stream message; none if it is a malformed batch."""
+        if not self.batched:
+            return [message]
+        try:
+            return batching.unpack(message)
+        except batching.MalformedBatchError as error:
+            if self._counters is not None:
+                self._counters.malformed_batches += 1
+            logger.warning(
+                "skipped a malformed %d-byte batch from the host (client %s): %s",
+                len(message),
+                self.client_id,
+                error,
+            )
+            return []
 
     def _end(self, reason: str) -> None:
         if not self.ended.is_set():
@@ -190,13 +239,12 @@ class HostSession:
     def end(self, reason: str) -> list[Outgoing]:
         """End the stream now; return the frames it has not written.
 
-        The frame being written counts as unsent: it may or may not have
-        reached the host, and ``on_written`` is not called for it.
+        The frames being written count as unsent: they may or may not have
+        reached the host, and ``on_written`` is not called for them.
         """
         self._end(reason)
-        writing, self._writing = self._writing, None
-        unsent = self.outbox.drain()
-        return unsent if writing is None else [writing, *unsent]
+        writing, self._writing = self._writing, []
+        return [*writing, *self.outbox.drain()]
 
     async def close(self, reason: str) -> None:
         """End the stream now and wait for its tasks (see :meth:`end`)."""
@@ -208,3 +256,7 @@ class HostSession:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _frame_size(item: Outgoing) -> int:
+    return len(item.frame)

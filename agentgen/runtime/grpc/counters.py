@@ -19,6 +19,8 @@ class HostCounters(_Counters):
     """What a :class:`~agentgen.runtime.grpc.GrpcHost` has seen and done."""
 
     frames_received: int = 0
+    batches_received: int = 0
+    """Batch-channel messages received (their frames count in frames_received)."""
     events_routed: int = 0
     event_deliveries: int = 0
     events_held: int = 0
@@ -36,6 +38,8 @@ class HostCounters(_Counters):
     frames_dropped: int = 0
     """Frames queued for a client whose stream ended before they were written."""
     malformed_frames: int = 0
+    malformed_batches: int = 0
+    """Batch-channel messages that were not length-prefixed frames (skipped)."""
     unknown_frames: int = 0
     oversized_frames: int = 0
     """Frames whose payload is over the host's max_message_size (refused)."""
@@ -71,6 +75,8 @@ class WorkerCounters(_Counters):
     intake_pauses: int = 0
     """Times the worker stopped reading from the host: its agents' backlog was full."""
     malformed_frames: int = 0
+    malformed_batches: int = 0
+    """Batch-channel messages that were not length-prefixed frames (skipped)."""
     unknown_frames: int = 0
     unmatched_replies: int = 0
     internal_errors: int = 0

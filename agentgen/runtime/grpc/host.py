@@ -51,6 +51,11 @@ class GrpcHost:
     (:class:`ClientLimits`). A client cannot remove another client's
     subscriptions, subscribe another client's agent types, or answer a
     request forwarded to another client. See SECURITY.md.
+
+    With ``batching`` (the default), agentgen workers exchange several
+    frames per gRPC message with the host on a stream of their own
+    (``agentgen.runtime.grpc.batching``); AutoGen workers are unaffected.
+    ``batching=False`` makes every worker use ``OpenChannel``.
     """
 
     def __init__(
@@ -64,6 +69,7 @@ class GrpcHost:
         hold_unrouted: float = 5.0,
         auth_token: str | None = None,
         limits: ClientLimits | None = None,
+        batching: bool = True,
         grpc_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
         if rpc_timeout <= 0:
@@ -88,6 +94,7 @@ class GrpcHost:
             max_message_size=max_message_size,
             limits=limits,
         )
+        self._batching = batching
         self._server: grpc.aio.Server | None = None
 
     @property
@@ -112,11 +119,12 @@ class GrpcHost:
             raise RuntimeError(f"the host on {self.address} is already running")
         server = grpc.aio.server(options=self._options)
         server.add_generic_rpc_handlers(
-            (
-                AgentRpcServicer(
-                    self._router, self.counters, self._token_check
-                ).generic_handler(),
-            )
+            AgentRpcServicer(
+                self._router,
+                self.counters,
+                self._token_check,
+                batching=self._batching,
+            ).generic_handlers()
         )
         try:
             if self._tls is None:

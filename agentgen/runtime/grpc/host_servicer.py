@@ -22,7 +22,7 @@ from google.protobuf.message import DecodeError, Message
 from agentgen.protos import agent_worker_pb2 as pb
 
 from ..log_text import clip
-from . import service
+from . import batching, service
 from .auth import TokenCheck
 from .counters import HostCounters
 from .host_router import ClientLimitError, HostRejection, HostRouter, NotOwnerError
@@ -38,6 +38,7 @@ _Request = TypeVar("_Request", bound=Message)
 _FrameHandler = Callable[[str, bytes], Awaitable[None]]
 _Argument = TypeVar("_Argument")
 _MARKER = ((service.HOST_MARKER_HEADER, "1"),)
+_BATCH_MARKER = (*_MARKER, (batching.BATCH_HEADER, "1"))
 _REJECTION_CODES: dict[type[HostRejection], grpc.StatusCode] = {
     NotOwnerError: grpc.StatusCode.PERMISSION_DENIED,
     ClientLimitError: grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -72,10 +73,28 @@ class AgentRpcServicer:
         router: HostRouter,
         counters: HostCounters,
         token_check: TokenCheck | None = None,
+        *,
+        batching: bool = True,
     ) -> None:
         self._router = router
         self._counters = counters
         self._token_check = token_check
+        self._batching = batching
+        self._marker = _BATCH_MARKER if batching else _MARKER
+
+    def generic_handlers(self) -> tuple[grpc.GenericRpcHandler[Any, Any], ...]:
+        """The handlers to add to a ``grpc.aio`` server (the batch one if on)."""
+        if not self._batching:
+            return (self.generic_handler(),)
+        batch = grpc.method_handlers_generic_handler(
+            batching.BATCH_SERVICE,
+            {
+                batching.BATCH_METHOD: grpc.stream_stream_rpc_method_handler(
+                    self.open_batch_channel
+                ),
+            },
+        )
+        return (self.generic_handler(), batch)
 
     def generic_handler(self) -> grpc.GenericRpcHandler[Any, Any]:
         """The handler to add to a ``grpc.aio`` server."""
@@ -121,9 +140,32 @@ class AgentRpcServicer:
         client_id = await self._caller(context)
         outbox = self._router.open_channel(client_id)
         try:
-            await context.send_initial_metadata(_MARKER)
+            await context.send_initial_metadata(self._marker)
             await self._serve_stream(
                 client_id, frames, context, outbox, self._router.on_frame
+            )
+        finally:
+            self._router.close_channel(client_id, outbox)
+
+    async def open_batch_channel(
+        self, batches: AsyncIterator[bytes], context: _FrameContext
+    ) -> None:
+        """The data stream of one agentgen worker, several frames per message.
+
+        Each frame of a batch is routed exactly as one of ``OpenChannel``
+        (checks, counters and all); see :mod:`.batching`.
+        """
+        client_id = await self._caller(context)
+        outbox = self._router.open_channel(client_id)
+        try:
+            await context.send_initial_metadata(self._marker)
+            await self._serve_stream(
+                client_id,
+                batches,
+                context,
+                outbox,
+                self._router.on_frame,
+                batched=True,
             )
         finally:
             self._router.close_channel(client_id, outbox)
@@ -135,7 +177,7 @@ class AgentRpcServicer:
         client_id = await self._caller(context)
         outbox = self._router.open_control_channel(client_id)
         try:
-            await context.send_initial_metadata(_MARKER)
+            await context.send_initial_metadata(self._marker)
             await self._serve_stream(
                 client_id, frames, context, outbox, self._router.on_control_frame
             )
@@ -149,10 +191,16 @@ class AgentRpcServicer:
         context: _FrameContext,
         outbox: Outbox[bytes],
         on_frame: _FrameHandler,
+        *,
+        batched: bool = False,
     ) -> None:
-        reader = asyncio.create_task(self._read(client_id, frames, outbox, on_frame))
+        reader = asyncio.create_task(
+            self._read(client_id, frames, outbox, on_frame, batched=batched)
+        )
         try:
             while (frame := await outbox.get()) is not None:
+                if batched:
+                    frame = batching.pack(batching.take_queued(outbox, frame, len))
                 await context.write(frame)
         finally:
             reader.cancel()
@@ -163,18 +211,21 @@ class AgentRpcServicer:
         frames: AsyncIterator[bytes],
         outbox: Outbox[bytes],
         on_frame: _FrameHandler,
+        *,
+        batched: bool = False,
     ) -> None:
         try:
-            async for frame in frames:
-                try:
-                    await on_frame(client_id, frame)
-                except Exception:
-                    self._counters.internal_errors += 1
-                    logger.exception(
-                        "error routing a %d-byte frame from client %s",
-                        len(frame),
-                        client_id,
-                    )
+            async for message in frames:
+                for frame in self._frames_of(client_id, message, batched):
+                    try:
+                        await on_frame(client_id, frame)
+                    except Exception:
+                        self._counters.internal_errors += 1
+                        logger.exception(
+                            "error routing a %d-byte frame from client %s",
+                            len(frame),
+                            client_id,
+                        )
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -184,6 +235,23 @@ class AgentRpcServicer:
         finally:
             # Ends the writer once what is queued has been written.
             outbox.close()
+
+    def _frames_of(self, client_id: str, message: bytes, batched: bool) -> list[bytes]:
+        """The frames of one stream message; none if it is a malformed batch."""
+        if not batched:
+            return [message]
+        self._counters.batches_received += 1
+        try:
+            return batching.unpack(message)
+        except batching.MalformedBatchError as error:
+            self._counters.malformed_batches += 1
+            logger.warning(
+                "skipped a malformed %d-byte batch from client %s: %s",
+                len(message),
+                clip(client_id),
+                error,
+            )
+            return []
 
     # Registration calls -----------------------------------------------------
 
@@ -234,7 +302,7 @@ class AgentRpcServicer:
         """Every subscription the host knows."""
         client_id = await self._caller(context)
         await self._parsed(request, client_id, context)
-        await context.send_initial_metadata(_MARKER)
+        await context.send_initial_metadata(self._marker)
         return pb.GetSubscriptionsResponse(subscriptions=self._router.subscriptions())
 
     async def _parsed(

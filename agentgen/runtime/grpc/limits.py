@@ -18,6 +18,9 @@ __all__ = [
 DEFAULT_MAX_MESSAGE_SIZE: Final = 64 * 1024 * 1024
 """Largest payload (serialized message) accepted by default: 64 MiB."""
 
+_BATCH_OVERHEAD: Final = 16
+"""Room for the length prefix of a frame sent alone in a batch (batching.py)."""
+
 FRAME_HEADROOM: Final = 1024 * 1024
 """Room for the envelope around a payload (ids, topic, attributes, metadata)."""
 
@@ -31,7 +34,8 @@ def grpc_size_options(max_message_size: int) -> list[tuple[str, int]]:
     """gRPC channel/server options raising both send and receive limits."""
     if max_message_size <= 0:
         raise ValueError(f"max_message_size must be positive, got {max_message_size}")
-    limit = frame_limit(max_message_size)
+    # A frame at the limit, in a batch of one, gains its length prefix.
+    limit = frame_limit(max_message_size) + _BATCH_OVERHEAD
     return [
         ("grpc.max_send_message_length", limit),
         ("grpc.max_receive_message_length", limit),

@@ -61,6 +61,10 @@ class Outbox(Generic[T]):
         self._not_empty.set()
         return True
 
+    def peek(self) -> T | None:
+        """The next frame without removing it, or ``None`` if none is queued."""
+        return self._frames[0] if self._frames else None
+
     def get_nowait(self) -> T | None:
         """The next frame, or ``None`` if none is queued."""
         if not self._frames:

@@ -213,6 +213,16 @@ class GrpcWorkerRuntime(BaseRuntime):
         return 0 if link is None else len(link.serving.outbox) + len(link.calls.outbox)
 
     @property
+    def batched(self) -> bool:
+        """Whether the current connection carries several frames per message.
+
+        ``True`` when the host offers the batch stream (an agentgen
+        :class:`GrpcHost`), ``False`` on ``OpenChannel`` or when disconnected.
+        """
+        link = self._link
+        return link is not None and link.serving.batched and link.calls.batched
+
+    @property
     def client_id(self) -> str | None:
         """The ``client-id`` of the current connection (new on each reconnect)."""
         return None if self._link is None else self._link.client_id
@@ -324,6 +334,7 @@ class GrpcWorkerRuntime(BaseRuntime):
                 on_frame=on_frame,
                 on_written=self._written,
                 auth_token=self._auth_token,
+                counters=self.counters,
             )
             for on_frame in (self._on_frame, self._on_reply_frame)
         )
