@@ -13,7 +13,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -23,7 +23,9 @@ from agentgen.protos import agent_worker_pb2 as pb
 from . import service
 from .auth import authorization_metadata
 from .outbox import Outbox
-from .tls import ClientTls
+
+if TYPE_CHECKING:
+    from .tls import ClientTls
 
 __all__ = ["HostSession", "Outgoing", "open_host_channel"]
 
