@@ -13,7 +13,6 @@ import functools
 import inspect
 import itertools
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -30,6 +29,7 @@ from .serialization import MessageSerializer, SerializerRegistry, SerializerTabl
 from .signals import STOP_SIGNALS, signals_set
 from .subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .topics import default_topic_for
+from .uuids import random_uuid
 
 __all__ = [
     "DEFAULT_BACKLOG_LIMIT",
@@ -86,7 +86,7 @@ class BaseRuntime:
         self._idle: asyncio.Event | None = None
         self._stop_requested: asyncio.Event | None = None
         self._running = False
-        self._id_prefix = f"{uuid.uuid4()}-"
+        self._id_prefix = f"{random_uuid()}-"
         self._id_counter = itertools.count(1)
         self._deadlines = Deadlines()
 
@@ -313,7 +313,8 @@ class BaseRuntime:
         caller to wait on, or without ``full`` are queued over capacity
         (intake from the network, bounded by the runtime's backlog).
         """
-        self._require_running()
+        if not self._running:
+            self._require_running()
         queued = 0
         recipients = self._recipients_cache.get(topic_id)
         if recipients is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -20,6 +19,7 @@ from google.protobuf.message import Message
 
 from agentgen.protos import agent_worker_pb2 as pb
 
+from ..uuids import random_uuid
 from . import service
 from .auth import authorization_metadata
 from .outbox import Outbox
@@ -63,7 +63,7 @@ class HostSession:
         on_written: Callable[[Outgoing], None],
         auth_token: str | None = None,
     ) -> None:
-        self.client_id = str(uuid.uuid4())
+        self.client_id = random_uuid()
         self.outbox = Outbox[Outgoing](outbox_limit)
         self.ended = asyncio.Event()
         self.end_reason = ""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
 from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -418,6 +417,8 @@ class GrpcWorkerRuntime(BaseRuntime):
 
     def _retry_delay(self, attempt: int) -> float:
         ceiling = min(self._reconnect_max_delay, _FIRST_RETRY_DELAY * 2.0**attempt)
+        import random  # here: a worker that never retries does not import it
+
         return float(ceiling * random.uniform(0.5, 1.0))
 
     def _written(self, item: Outgoing) -> None:
