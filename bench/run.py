@@ -26,7 +26,16 @@ from .procs import ChildFailedError
 from .report import SYSTEM_LABELS, Results, cpu_table, results_table
 from .results_doc import RunInfo, write_results
 from .scenarios import Scenario, select
-from .systems import AGENTGEN, AUTOGEN, FLOOR, System, current_python
+from .systems import (
+    AGENTGEN,
+    AGENTGEN_PACKAGE_DIR,
+    AUTOGEN,
+    CHILDREN_DIR,
+    FLOOR,
+    System,
+    current_python,
+    precompile,
+)
 
 __all__ = ["DEFAULT_OUTPUT", "Options", "autogen_python", "main", "run_suite"]
 
@@ -68,6 +77,7 @@ def prepare_systems(work_dir: Path, needed: set[str]) -> dict[str, System]:
     """Compile the contract for each needed system; describe how to run it."""
     ours = current_python()
     agentgen_code = compile_for_agentgen(work_dir / "gencode-agentgen")
+    precompile(ours, agentgen_code, AGENTGEN_PACKAGE_DIR, CHILDREN_DIR)
     systems = {
         AGENTGEN: System.make(AGENTGEN, "agentgen", ours, agentgen_code, "agentgen"),
         FLOOR: System.make(
@@ -77,6 +87,7 @@ def prepare_systems(work_dir: Path, needed: set[str]) -> dict[str, System]:
     if AUTOGEN in needed:
         theirs = autogen_python()
         autogen_code = compile_for_autogen(theirs, work_dir / "gencode-autogen")
+        precompile(theirs, autogen_code, CHILDREN_DIR)
         systems[AUTOGEN] = System.make(
             AUTOGEN, "AutoGen 0.7.5", theirs, autogen_code, "autogen"
         )

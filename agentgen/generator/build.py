@@ -7,7 +7,14 @@ from collections.abc import Callable
 from agentgen.generator.contracts import AgentContract, FileContract, HandlerContract
 from agentgen.generator.docstrings import docstring_literal
 from agentgen.generator.imports import Imports, isort_key
-from agentgen.generator.layout import INDENT, Bracketed, Code, render, string_literal
+from agentgen.generator.layout import (
+    INDENT,
+    LINE_LENGTH,
+    Bracketed,
+    Code,
+    render,
+    string_literal,
+)
 from agentgen.generator.model import AgentModel, MethodModel, ModuleModel
 from agentgen.generator.runtime_names import (
     AGENT_IMPORTS,
@@ -25,6 +32,14 @@ from agentgen.generator.type_index import MessageInfo
 
 _METHOD_INDENT = INDENT * 2
 TypeRef = Callable[[MessageInfo], str]
+_AGENT_TYPE_TARGET = f"{INDENT}AGENT_TYPE: ClassVar[str] = "
+
+
+def _agent_type_value(literal: str) -> str:
+    """The right-hand side of ``AGENT_TYPE``: parenthesised when too long, as black."""
+    if len(_AGENT_TYPE_TARGET) + len(literal) <= LINE_LENGTH:
+        return literal
+    return f"(\n{INDENT}{INDENT}{literal}\n{INDENT})"
 
 
 def _docstring(comment: str, default: str, indent: str) -> str:
@@ -131,7 +146,7 @@ def _build_agent(
         client_docstring=_docstring(
             comment, f"Typed RPC client of the {agent.full_name} agent.", INDENT
         ),
-        agent_type=string_literal(agent.agent_type),
+        agent_type=_agent_type_value(string_literal(agent.agent_type)),
         topic_subscriptions=_class_tuple(
             "TOPIC_SUBSCRIPTIONS: ClassVar[tuple[str, ...]] = (",
             tuple(map(string_literal, agent.topic_subscriptions)),

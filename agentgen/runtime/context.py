@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .ids import AgentId, TopicId
@@ -51,16 +50,63 @@ class CancellationToken:
         return future
 
 
-@dataclass(slots=True)
 class MessageContext:
     """The context of one delivered message.
 
     ``topic_id`` is set for published messages and ``None`` for RPCs;
-    ``message_id`` is the publish id or the RPC request id.
+    ``message_id`` is the publish id or the RPC request id. The
+    ``cancellation_token`` is made on first access: most handlers never
+    look at it, and one context is built per delivery.
     """
 
-    sender: AgentId | None
-    topic_id: TopicId | None
-    is_rpc: bool
-    message_id: str
-    cancellation_token: CancellationToken = field(default_factory=CancellationToken)
+    __slots__ = ("_token", "is_rpc", "message_id", "sender", "topic_id")
+
+    def __init__(
+        self,
+        sender: AgentId | None,
+        topic_id: TopicId | None,
+        is_rpc: bool,
+        message_id: str,
+        cancellation_token: CancellationToken | None = None,
+    ) -> None:
+        self.sender = sender
+        self.topic_id = topic_id
+        self.is_rpc = is_rpc
+        self.message_id = message_id
+        self._token = cancellation_token
+
+    @property
+    def cancellation_token(self) -> CancellationToken:
+        """Cancelled when the work this message asked for is no longer wanted."""
+        token = self._token
+        if token is None:
+            token = self._token = CancellationToken()
+        return token
+
+    @cancellation_token.setter
+    def cancellation_token(self, token: CancellationToken) -> None:
+        self._token = token
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.sender,
+            self.topic_id,
+            self.is_rpc,
+            self.message_id,
+            self.cancellation_token,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, MessageContext)
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass was
+
+    def __repr__(self) -> str:
+        return (
+            f"MessageContext(sender={self.sender!r}, topic_id={self.topic_id!r}, "
+            f"is_rpc={self.is_rpc!r}, message_id={self.message_id!r}, "
+            f"cancellation_token={self.cancellation_token!r})"
+        )

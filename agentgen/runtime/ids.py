@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["AgentId", "TopicId", "is_valid_agent_type", "is_valid_topic_type"]
 
@@ -30,6 +31,7 @@ class AgentId:
 
     type: str
     key: str = "default"
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not is_valid_agent_type(self.type):
@@ -37,6 +39,15 @@ class AgentId:
                 f"invalid agent type {self.type!r}: use letters, digits, "
                 "'_', '-' and '.' only"
             )
+        object.__setattr__(self, "_hash", hash((self.type, self.key)))
+
+    def __hash__(self) -> int:
+        # Computed once: ids are dict keys on every delivery.
+        return self._hash
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Not the cached hash: string hashes differ between processes.
+        return (type(self), (self.type, self.key))
 
     def __str__(self) -> str:
         return f"{self.type}/{self.key}"
@@ -56,6 +67,7 @@ class TopicId:
 
     type: str
     source: str = "default"
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not is_valid_topic_type(self.type):
@@ -63,6 +75,15 @@ class TopicId:
                 f"invalid topic type {self.type!r}: use letters, digits, "
                 "'_', '-', '.', ':' and '=' only"
             )
+        object.__setattr__(self, "_hash", hash((self.type, self.source)))
+
+    def __hash__(self) -> int:
+        # Computed once: ids are dict keys on every publish and delivery.
+        return self._hash
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Not the cached hash: string hashes differ between processes.
+        return (type(self), (self.type, self.source))
 
     def __str__(self) -> str:
         return f"{self.type}/{self.source}"

@@ -162,7 +162,9 @@ class Mailbox:
         while True:
             while items:
                 envelope = items.popleft()
-                backlog.taken()
+                backlog.count -= 1  # Backlog.taken(), inlined
+                if backlog.count <= backlog.resume_at and backlog._room is not None:
+                    backlog.taken(0)
                 space = self._space
                 if space is not None and not space.done():
                     space.set_result(None)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from google.protobuf import any_pb2, json_format
+from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError, Message
 
 from .errors import SerializationError
@@ -123,10 +123,17 @@ class ProtobufJsonSerializer(_ProtobufClassSerializer[M]):
 
     content_type = JSON_CONTENT_TYPE
 
+    # json_format is imported on first use: it costs several milliseconds of
+    # a worker's cold start, and only JSON payloads need it.
+
     def serialize(self, message: M) -> bytes:
+        from google.protobuf import json_format
+
         return json_format.MessageToJson(message, indent=None).encode()
 
     def deserialize(self, data: bytes) -> M:
+        from google.protobuf import json_format
+
         message = self._cls()
         try:
             json_format.Parse(data, message, ignore_unknown_fields=True)

@@ -6,10 +6,10 @@ the agent that receives it, keyed by the topic's source.
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
 
 from .ids import AgentId, TopicId, is_valid_agent_type
+from .uuids import random_uuid
 
 __all__ = [
     "DefaultSubscription",
@@ -28,7 +28,7 @@ class Subscription(ABC):
         if not is_valid_agent_type(agent_type):
             raise ValueError(f"invalid agent type {agent_type!r} in subscription")
         self._agent_type = agent_type
-        self._id = id or str(uuid.uuid4())
+        self._id = id or random_uuid()
 
     @property
     def id(self) -> str:

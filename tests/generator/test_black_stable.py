@@ -11,6 +11,7 @@ import ast
 import keyword
 
 import black
+import pytest
 from google.protobuf.compiler.plugin_pb2 import CodeGeneratorRequest
 from google.protobuf.descriptor_pb2 import FileDescriptorProto
 from hypothesis import HealthCheck, example, given, settings
@@ -132,6 +133,28 @@ def test_generated_code_is_black_stable_and_valid(
     content = response.file[0].content
     compile(content, response.file[0].name, "exec")
     assert black.format_str(content, mode=black.Mode()) == content
+
+
+@pytest.mark.parametrize("length", [54, 55, 56, 90])
+def test_long_agent_types_are_wrapped_as_black_wraps_them(length: int) -> None:
+    """``AGENT_TYPE = "..."`` past 88 columns goes in parentheses (black does)."""
+    file = FileDescriptorProto(
+        name="contract.proto", dependency=["agentgen/options.proto"], syntax="proto3"
+    )
+    file.message_type.add(name="A")
+    service = file.service.add(name="A")
+    service.options.Extensions[AGENT_EXTENSION].type = "A" * length
+    service.method.add(name="A", input_type=".A", output_type=".A")
+    request = CodeGeneratorRequest(
+        file_to_generate=[file.name], proto_file=[file], source_file_descriptors=[file]
+    )
+    response = generate(PluginRequest.from_message(request), PluginOptions()).response
+
+    assert not response.error, response.error
+    content = response.file[0].content
+    compile(content, response.file[0].name, "exec")
+    assert black.format_str(content, mode=black.Mode()) == content
+    assert content.count("A" * length) == 2
 
 
 # A docstring at each indentation the generator uses: module, class, method.

@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 
 from agentgen.protos import agent_worker_pb2 as pb
 
+from ..uuids import random_uuid
 from . import batching, service
 from .auth import authorization_metadata
 from .counters import WorkerCounters
 from .outbox import Outbox
-from .tls import ClientTls
+
+if TYPE_CHECKING:
+    from .tls import ClientTls
 
 __all__ = ["HostSession", "Outgoing", "open_host_channel"]
 
@@ -66,7 +68,7 @@ class HostSession:
         auth_token: str | None = None,
         counters: WorkerCounters | None = None,
     ) -> None:
-        self.client_id = str(uuid.uuid4())
+        self.client_id = random_uuid()
         self.outbox = Outbox[Outgoing](outbox_limit)
         self.ended = asyncio.Event()
         self.end_reason = ""

@@ -53,9 +53,19 @@ class HostLink:
         return ""
 
     async def open(self) -> None:
-        """Open both streams; return once the host has attached them."""
-        await self.serving.open()
-        await self.calls.open()
+        """Open both streams; return once the host has attached them.
+
+        The two are opened concurrently (each takes a few round trips): if
+        one fails or this is cancelled, the other's opening is cancelled.
+        """
+        calls = asyncio.ensure_future(self.calls.open())
+        try:
+            await self.serving.open()
+        except BaseException:
+            calls.cancel()
+            await asyncio.gather(calls, return_exceptions=True)
+            raise
+        await calls
 
     async def wait_ended(self) -> None:
         """Wait until either stream ends."""

@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
 from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -53,7 +52,6 @@ from .redelivery import RecentEventIds, ResendWindow
 from .registrations import HostRegistrations, is_connection_failure
 from .replies import reply_frame
 from .rpc_errors import RpcErrorKind
-from .tls import ClientTls
 from .wire import (
     MalformedFrameError,
     PayloadCodec,
@@ -62,6 +60,9 @@ from .wire import (
     mark_resent,
     request_frame,
 )
+
+if TYPE_CHECKING:
+    from .tls import ClientTls
 
 __all__ = ["GrpcWorkerRuntime"]
 
@@ -152,7 +153,11 @@ class GrpcWorkerRuntime(BaseRuntime):
         token = token_from_environment() if auth_token is None else auth_token
         self._auth_token = check_token(token) if token else None
         self.host_address, https = resolve_worker_target(host_address)
-        self._tls = ClientTls() if tls is None and https else tls
+        if tls is None and https:
+            from .tls import ClientTls  # here: workers without TLS never import it
+
+            tls = ClientTls()
+        self._tls = tls
         content_types = {"": rpc_content_type, **(rpc_content_types or {})}
         for agent_type, content_type in content_types.items():
             if content_type not in _CONTENT_TYPES:
@@ -423,6 +428,8 @@ class GrpcWorkerRuntime(BaseRuntime):
 
     def _retry_delay(self, attempt: int) -> float:
         ceiling = min(self._reconnect_max_delay, _FIRST_RETRY_DELAY * 2.0**attempt)
+        import random  # here: a worker that never retries does not import it
+
         return float(ceiling * random.uniform(0.5, 1.0))
 
     def _written(self, item: Outgoing) -> None:
