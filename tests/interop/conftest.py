@@ -15,6 +15,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+# tests/autogen_env.py is shared with the benchmarks (on pytest's pythonpath).
+from autogen_env import AutogenEnvError, ensure_autogen_venv
 from autogen_peers import AutogenHost
 from gencode import (
     AgentgenGencode,
@@ -25,12 +28,6 @@ from gencode import (
 from peer_process import PeerLauncher
 
 from agentgen.runtime.grpc import GrpcHost
-
-# tests/autogen_env.py is shared with the benchmarks, one directory up.
-_TESTS_DIR = str(Path(__file__).resolve().parent.parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.append(_TESTS_DIR)
-from autogen_env import AutogenEnvError, ensure_autogen_venv  # noqa: E402
 
 SKIP_VARIABLE = "AGENTGEN_SKIP_INTEROP"
 
