@@ -18,6 +18,8 @@ from agentgen.protos import protos_path
 
 PLUGIN_NAME = "protoc-gen-agentgen"
 PROTOC_TIMEOUT_SECONDS = 120.0
+GRPC_TOOLS_PROTOC: tuple[str, ...] = (sys.executable, "-m", "grpc_tools.protoc")
+"""The protoc bundled with grpcio-tools, which also finds the well-known types."""
 
 
 def plugin_path() -> Path:
@@ -39,12 +41,11 @@ def protoc_command(
     agentgen: bool = True,
     pyi: bool = True,
     extra_args: Sequence[str] = (),
+    protoc: Sequence[str] = GRPC_TOOLS_PROTOC,
 ) -> list[str]:
-    """The ``python -m grpc_tools.protoc`` command line :func:`run_protoc` runs."""
+    """The protoc command line :func:`run_protoc` runs (grpc_tools' by default)."""
     command = [
-        sys.executable,
-        "-m",
-        "grpc_tools.protoc",
+        *protoc,
         f"-I{proto_root}",
         f"-I{protos_path()}",
         f"--python_out={out}",
@@ -64,6 +65,7 @@ def run_protoc(
     agentgen: bool = True,
     pyi: bool = True,
     extra_args: Sequence[str] = (),
+    protoc: Sequence[str] = GRPC_TOOLS_PROTOC,
 ) -> subprocess.CompletedProcess[str]:
     """Compile ``files`` (relative to ``proto_root``) into ``out``; never raises.
 
@@ -74,7 +76,13 @@ def run_protoc(
     out.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         protoc_command(
-            proto_root, files, out, agentgen=agentgen, pyi=pyi, extra_args=extra_args
+            proto_root,
+            files,
+            out,
+            agentgen=agentgen,
+            pyi=pyi,
+            extra_args=extra_args,
+            protoc=protoc,
         ),
         capture_output=True,
         text=True,
