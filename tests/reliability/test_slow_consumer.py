@@ -94,6 +94,11 @@ async def test_a_slow_agent_holds_up_no_one_and_its_flood_stops_at_the_publisher
         burst = BACKLOG // 2
         for seq in range(burst):
             await publish(flooder, "slow", seq)
+        # The burst travels from another publisher than the messages below:
+        # wait until all of it is queued at the crowded worker.
+        await until(
+            lambda: crowded.queued_messages == burst - 1, "the burst to be queued"
+        )
         for seq in range(50):
             await publish(bystander, "fast", seq)
             await publish(bystander, "other", seq)
