@@ -5,12 +5,19 @@ Importing this package imports ``grpc``; :mod:`agentgen.runtime` re-exports
 imported lazily too, each from its own module, so that a worker process does
 not import the host side (``host``, ``host_router``, ``host_servicer``) and a
 process without TLS does not import the TLS module.
+
+``grpc`` itself is imported here first, through :mod:`.core_engine`, which
+picks grpc core's socket engine before grpc reads its settings.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from .core_engine import import_grpc
+
+import_grpc()
 
 if TYPE_CHECKING:
     from .auth import AuthenticationError
