@@ -33,6 +33,7 @@ from .systems import (
     CHILDREN_DIR,
     FLOOR,
     System,
+    agentgen_socket_engine,
     current_python,
     precompile,
 )
@@ -81,7 +82,13 @@ def prepare_systems(work_dir: Path, needed: set[str]) -> dict[str, System]:
     systems = {
         AGENTGEN: System.make(AGENTGEN, "agentgen", ours, agentgen_code, "agentgen"),
         FLOOR: System.make(
-            FLOOR, "relay floor", ours, agentgen_code, "relay", has_inprocess=False
+            FLOOR,
+            "relay floor",
+            ours,
+            agentgen_code,
+            "relay",
+            has_inprocess=False,
+            extra_env=agentgen_socket_engine(),
         ),
     }
     if AUTOGEN in needed:

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentgen.runtime.grpc import core_engine
+
 __all__ = [
     "AGENTGEN",
     "AGENTGEN_PACKAGE_DIR",
@@ -57,6 +59,21 @@ def child_environment(gencode_dir: Path) -> dict[str, str]:
     return environment
 
 
+def agentgen_socket_engine() -> dict[str, str]:
+    """The ``GRPC_EXPERIMENTS`` agentgen's processes import grpc with.
+
+    agentgen sets it only while it imports grpc
+    (``agentgen.runtime.grpc.core_engine``); the floor's children, bare
+    grpc.aio in agentgen's venv, get it in their environment, so the floor
+    measures the transport agentgen runs on. Empty when agentgen would not
+    set it (the runner's environment sets ``GRPC_EXPERIMENTS``, or an
+    untested grpcio).
+    """
+    if not core_engine.poller_applies():
+        return {}
+    return {core_engine.EXPERIMENTS_VARIABLE: core_engine.POLLER_EXPERIMENTS}
+
+
 @dataclass(frozen=True)
 class System:
     """One system under test and how to start its child programs."""
@@ -81,6 +98,7 @@ class System:
         program_prefix: str,
         *,
         has_inprocess: bool = True,
+        extra_env: Mapping[str, str] | None = None,
     ) -> System:
         """A system whose children see ``gencode_dir`` on ``PYTHONPATH``."""
         return cls(
@@ -90,7 +108,7 @@ class System:
             gencode_dir,
             program_prefix,
             has_inprocess,
-            child_environment(gencode_dir),
+            {**child_environment(gencode_dir), **(extra_env or {})},
         )
 
     def _program(self, name: str, role: str = "") -> list[str]:

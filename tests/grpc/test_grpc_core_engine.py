@@ -94,3 +94,12 @@ def test_the_tested_grpcio_range_includes_the_installed_one(
     monkeypatch.delitem(sys.modules, "grpc")
     monkeypatch.delenv("GRPC_EXPERIMENTS", raising=False)
     assert core_engine.wants_poller()
+
+
+def test_the_poller_does_not_apply_once_the_user_set_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GRPC_EXPERIMENTS", raising=False)
+    assert core_engine.poller_applies()
+    monkeypatch.setenv("GRPC_EXPERIMENTS", "")
+    assert not core_engine.poller_applies()

@@ -39,6 +39,7 @@ __all__ = [
     "TESTED_GRPCIO",
     "import_grpc",
     "installed_grpcio_version",
+    "poller_applies",
     "wants_poller",
 ]
 
@@ -70,13 +71,22 @@ def installed_grpcio_version() -> tuple[int, int] | None:
     return None
 
 
-def wants_poller() -> bool:
-    """Whether :func:`import_grpc` would switch the experiments (see above)."""
-    if "grpc" in sys.modules or EXPERIMENTS_VARIABLE in os.environ:
+def poller_applies() -> bool:
+    """Whether a process that imports ``grpc`` now would get the poller.
+
+    That is: the user has not set ``GRPC_EXPERIMENTS`` and the installed
+    grpcio is a tested one (whether ``grpc`` is imported already aside).
+    """
+    if EXPERIMENTS_VARIABLE in os.environ:
         return False
     version = installed_grpcio_version()
     low, high = TESTED_GRPCIO
     return version is not None and low <= version < high
+
+
+def wants_poller() -> bool:
+    """Whether :func:`import_grpc` would switch the experiments (see above)."""
+    return "grpc" not in sys.modules and poller_applies()
 
 
 def import_grpc() -> None:
