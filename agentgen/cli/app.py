@@ -35,6 +35,14 @@ app = typer.Typer(
 )
 
 
+class EventLoopKind(enum.StrEnum):
+    """``--loop`` of ``agentgen host`` (see :mod:`agentgen.runtime.event_loop`)."""
+
+    AUTO = "auto"
+    ASYNCIO = "asyncio"
+    UVLOOP = "uvloop"
+
+
 class GraphFormat(enum.StrEnum):
     """Output formats of ``agentgen graph``."""
 
@@ -206,6 +214,13 @@ def host(
             show_default=False,
         ),
     ] = None,
+    loop: Annotated[
+        EventLoopKind,
+        typer.Option(
+            help="Event loop: auto picks uvloop when it is installed "
+            "(agentgen's uvloop extra).",
+        ),
+    ] = EventLoopKind.AUTO,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log connections and traffic.")
     ] = False,
@@ -215,7 +230,7 @@ def host(
 
     tls_files = TlsFiles(tls_cert, tls_key, tls_client_ca)
     configure_logging(verbose)
-    run_host(address, tls_files, max_message_size, auth_token or None)
+    run_host(address, tls_files, max_message_size, auth_token or None, loop=loop.value)
 
 
 @app.command()

@@ -6,13 +6,22 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import cast
 
 from agentgen.cli.errors import CliError, UsageProblem
+from agentgen.runtime.event_loop import (
+    LOOP_CHOICES,
+    EventLoopUnavailableError,
+    LoopChoice,
+    run,
+)
 from agentgen.runtime.signals import STOP_SIGNALS, signals_set
 
 __all__ = ["LISTENING_MESSAGE", "TlsFiles", "configure_logging", "run_host"]
 
 LISTENING_MESSAGE = "agentgen host listening on {address}"
+
+logger = logging.getLogger("agentgen.cli.host")
 
 
 class TlsFiles:
@@ -42,9 +51,22 @@ def run_host(
     tls_files: TlsFiles,
     max_message_size: int | None,
     auth_token: str | None = None,
+    *,
+    loop: str = "auto",
 ) -> None:
-    """Serve until SIGINT/SIGTERM; print the bound address once listening."""
-    asyncio.run(_serve(address, tls_files, max_message_size, auth_token))
+    """Serve until SIGINT/SIGTERM; print the bound address once listening.
+
+    ``loop`` is an :data:`~agentgen.runtime.event_loop.LOOP_CHOICES` entry.
+    """
+    if loop not in LOOP_CHOICES:
+        raise UsageProblem(f"--loop: unknown event loop {loop!r}")
+    try:
+        run(
+            _serve(address, tls_files, max_message_size, auth_token),
+            loop=cast(LoopChoice, loop),
+        )
+    except EventLoopUnavailableError as error:
+        raise UsageProblem(f"--loop {loop}: {error}") from error
 
 
 async def _serve(
@@ -90,6 +112,8 @@ async def _serve(
             await host.start()
         except OSError as error:
             raise CliError(str(error)) from error
+        loop_type = type(asyncio.get_running_loop())
+        logger.info("event loop: %s.%s", loop_type.__module__, loop_type.__qualname__)
         print(LISTENING_MESSAGE.format(address=host.address), flush=True)
         await stop.wait()
         await host.stop()

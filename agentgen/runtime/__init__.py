@@ -25,6 +25,7 @@ from .errors import (
     UnexpectedReplyError,
     UnhandledMessageError,
 )
+from .event_loop import EventLoopUnavailableError, LoopChoice, run
 from .ids import AgentId, TopicId
 from .inprocess import InProcessRuntime
 from .protocol import AgentFactory, AgentRuntime
@@ -78,11 +79,13 @@ __all__ = [
     "ClientTls",
     "ConnectionLostError",
     "DefaultSubscription",
+    "EventLoopUnavailableError",
     "GrpcHost",
     "GrpcWorkerRuntime",
     "Handler",
     "HostRefusedError",
     "InProcessRuntime",
+    "LoopChoice",
     "MessageContext",
     "MessageSerializer",
     "MessageTooLargeError",
@@ -106,6 +109,7 @@ __all__ = [
     "UnknownPayload",
     "default_topic_type",
     "expect_reply",
+    "run",
     "serializer_table",
     "type_name",
 ]

@@ -9,14 +9,13 @@ the host's address in ``AGENT_HOST`` (``run.py`` does both).
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 import hello_pb2
 from hello_agents import HelloAgentBase
 from hello_common import HELLO_TOPIC, conversation_topic, run_worker, say
 
-from agentgen.runtime import AgentRuntime, MessageContext, TopicId
+from agentgen.runtime import AgentRuntime, MessageContext, TopicId, run
 
 
 def stay_alive_on_goodbye() -> bool:
@@ -69,4 +68,4 @@ async def register(runtime: AgentRuntime) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(run_worker("HelloAgent", register))
+    run(run_worker("HelloAgent", register))

@@ -8,13 +8,11 @@ gracefully when ``Shutdown`` arrives.
 
 from __future__ import annotations
 
-import asyncio
-
 import hello_pb2
 from hello_agents import UserProxyBase
 from hello_common import conversation_topic, run_worker, say
 
-from agentgen.runtime import AgentId, AgentRuntime, MessageContext
+from agentgen.runtime import AgentId, AgentRuntime, MessageContext, run
 
 USER_ID = "python"
 """This user's id: the source of its conversation's topic."""
@@ -58,4 +56,4 @@ async def say_hello(runtime: AgentRuntime) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(run_worker("UserProxy", say_hello))
+    run(run_worker("UserProxy", say_hello))

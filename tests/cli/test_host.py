@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from agentgen.protos import agent_worker_pb2
+from agentgen.runtime import event_loop
 
-from .helpers import run_cli_process
+from .helpers import run_cli, run_cli_process
 from .host_process import host_process
 
 TIMEOUT = 30
@@ -106,3 +107,37 @@ def test_host_serves_tls(tmp_path: Path) -> None:
             register_agent_type(channel, "secure-probe")
         host.process.send_signal(signal.SIGTERM)
         assert host.process.wait(timeout=TIMEOUT) == 0
+
+
+@pytest.mark.parametrize(
+    ("loop", "loop_type"),
+    [
+        ("asyncio", "asyncio.unix_events._UnixSelectorEventLoop"),
+        ("uvloop", "uvloop.Loop"),
+    ],
+)
+def test_host_serves_on_the_chosen_event_loop(loop: str, loop_type: str) -> None:
+    with host_process("--address", "127.0.0.1:0", "--loop", loop, "-v") as host:
+        with grpc.insecure_channel(host.address) as channel:
+            register_agent_type(channel, "probe")
+        host.process.send_signal(signal.SIGTERM)
+        assert host.process.wait(timeout=TIMEOUT) == 0
+        assert host.process.stderr is not None
+        assert f"event loop: {loop_type}\n" in host.process.stderr.read().decode()
+
+
+def test_host_says_when_the_chosen_loop_is_missing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_loop, "uvloop_installed", lambda: False)
+    result = run_cli(capsys, "host", "--address", "127.0.0.1:0", "--loop", "uvloop")
+    assert result.exit_code == 2
+    assert "--loop uvloop: the uvloop event loop is not installed" in result.stderr
+    assert "agentgen[uvloop]" in result.stderr
+
+
+def test_host_refuses_an_unknown_event_loop(tmp_path: Path) -> None:
+    result = run_cli_process("host", "--loop", "trio", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "trio" in result.stderr
+    assert "Traceback" not in result.stderr
