@@ -1,8 +1,9 @@
 """Running real protoc (``grpc_tools.protoc``) with the agentgen plugin in tests.
 
-Shared by every test that needs generated code: ``run_protoc`` compiles
-contracts, ``importable`` makes the output importable for one test and unloads
-it afterwards.
+Shared by every test that needs generated code, and by the benchmark:
+``run_protoc`` compiles contracts (``compile_protos`` too, raising
+``GencodeError`` when protoc fails, with any venv's protoc), ``importable``
+makes the output importable for one test and unloads it afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +19,18 @@ from agentgen.protos import protos_path
 
 PLUGIN_NAME = "protoc-gen-agentgen"
 PROTOC_TIMEOUT_SECONDS = 120.0
-GRPC_TOOLS_PROTOC: tuple[str, ...] = (sys.executable, "-m", "grpc_tools.protoc")
+
+
+class GencodeError(RuntimeError):
+    """protoc (or a check of its output) failed; the message says how."""
+
+
+def grpc_tools_protoc(python: Path | str) -> tuple[str, ...]:
+    """The protoc bundled with the grpcio-tools of ``python``'s venv."""
+    return (str(python), "-m", "grpc_tools.protoc")
+
+
+GRPC_TOOLS_PROTOC = grpc_tools_protoc(sys.executable)
 """The protoc bundled with grpcio-tools, which also finds the well-known types."""
 
 
@@ -26,7 +38,7 @@ def plugin_path() -> Path:
     """The installed ``protoc-gen-agentgen`` beside this interpreter."""
     found = shutil.which(PLUGIN_NAME, path=str(Path(sys.executable).parent))
     if found is None:
-        raise RuntimeError(
+        raise GencodeError(
             f"{PLUGIN_NAME} is not installed beside {sys.executable}; "
             "run `pip install -e '.[test]'`"
         )
@@ -89,6 +101,63 @@ def run_protoc(
         timeout=PROTOC_TIMEOUT_SECONDS,
         check=False,
     )
+
+
+def run_checked(command: Sequence[str], what: str, *, cwd: Path | None = None) -> None:
+    """Run ``command``; if it fails, raise ``GencodeError`` with its output.
+
+    ``what`` names the step in the message (``"protoc"``, a check, ...).
+    """
+    completed = subprocess.run(
+        list(command),
+        capture_output=True,
+        text=True,
+        timeout=PROTOC_TIMEOUT_SECONDS,
+        check=False,
+        cwd=cwd,
+    )
+    if completed.returncode != 0:
+        raise GencodeError(
+            f"{what} failed (exit code {completed.returncode}): {' '.join(command)}\n"
+            f"{completed.stdout}{completed.stderr}"
+        )
+
+
+def compile_protos(
+    proto_root: Path,
+    files: Sequence[str],
+    out: Path,
+    *,
+    agentgen: bool = True,
+    pyi: bool = True,
+    python: Path | str = sys.executable,
+    what: str = "protoc",
+) -> Path:
+    """Compile ``files`` like :func:`run_protoc`, with ``python``'s grpcio-tools.
+
+    Returns ``out``; raises ``GencodeError`` (naming ``what``) if protoc fails.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    command = protoc_command(
+        proto_root,
+        files,
+        out,
+        agentgen=agentgen,
+        pyi=pyi,
+        protoc=grpc_tools_protoc(python),
+    )
+    run_checked(command, what)
+    return out
+
+
+def make_packages(out: Path, *packages: str) -> None:
+    """Give each ``package`` folder below ``out`` an (empty) ``__init__.py``.
+
+    Regular packages win over any namespace package of the same name on
+    ``sys.path``.
+    """
+    for package in packages:
+        (out / package / "__init__.py").touch()
 
 
 def proto_files(proto_root: Path) -> list[str]:
