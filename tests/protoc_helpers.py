@@ -71,7 +71,7 @@ def protoc_command(
 
 def run_protoc(
     proto_root: Path,
-    files: list[str],
+    files: Sequence[str],
     out: Path,
     *,
     agentgen: bool = True,
@@ -86,7 +86,7 @@ def run_protoc(
     ``stderr`` of the result.
     """
     out.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
+    return _run(
         protoc_command(
             proto_root,
             files,
@@ -95,32 +95,8 @@ def run_protoc(
             pyi=pyi,
             extra_args=extra_args,
             protoc=protoc,
-        ),
-        capture_output=True,
-        text=True,
-        timeout=PROTOC_TIMEOUT_SECONDS,
-        check=False,
-    )
-
-
-def run_checked(command: Sequence[str], what: str, *, cwd: Path | None = None) -> None:
-    """Run ``command``; if it fails, raise ``GencodeError`` with its output.
-
-    ``what`` names the step in the message (``"protoc"``, a check, ...).
-    """
-    completed = subprocess.run(
-        list(command),
-        capture_output=True,
-        text=True,
-        timeout=PROTOC_TIMEOUT_SECONDS,
-        check=False,
-        cwd=cwd,
-    )
-    if completed.returncode != 0:
-        raise GencodeError(
-            f"{what} failed (exit code {completed.returncode}): {' '.join(command)}\n"
-            f"{completed.stdout}{completed.stderr}"
         )
+    )
 
 
 def compile_protos(
@@ -133,12 +109,11 @@ def compile_protos(
     python: Path | str = sys.executable,
     what: str = "protoc",
 ) -> Path:
-    """Compile ``files`` like :func:`run_protoc`, with ``python``'s grpcio-tools.
+    """:func:`run_protoc` with ``python``'s grpcio-tools; returns ``out``.
 
-    Returns ``out``; raises ``GencodeError`` (naming ``what``) if protoc fails.
+    Raises ``GencodeError`` (naming ``what``) if protoc fails.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    command = protoc_command(
+    completed = run_protoc(
         proto_root,
         files,
         out,
@@ -146,8 +121,37 @@ def compile_protos(
         pyi=pyi,
         protoc=grpc_tools_protoc(python),
     )
-    run_checked(command, what)
+    _check(completed, what)
     return out
+
+
+def run_checked(command: Sequence[str], what: str, *, cwd: Path | None = None) -> None:
+    """Run ``command``; if it fails, raise ``GencodeError`` with its output.
+
+    ``what`` names the step in the message (``"protoc"``, a check, ...).
+    """
+    _check(_run(command, cwd), what)
+
+
+def _run(
+    command: Sequence[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(command),
+        capture_output=True,
+        text=True,
+        timeout=PROTOC_TIMEOUT_SECONDS,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def _check(completed: subprocess.CompletedProcess[str], what: str) -> None:
+    if completed.returncode != 0:
+        raise GencodeError(
+            f"{what} failed (exit code {completed.returncode}): "
+            f"{' '.join(completed.args)}\n{completed.stdout}{completed.stderr}"
+        )
 
 
 def make_packages(out: Path, *packages: str) -> None:
