@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .shared import child_processes
+
 __all__ = ["Child", "ChildFailedError", "ChildGroup", "Event"]
 
 Event = dict[str, Any]
@@ -120,17 +122,7 @@ class Child:
 
     async def kill(self) -> None:
         """End the process (terminate, then kill) if it still runs."""
-        stdin = self._process.stdin
-        if stdin is not None and not stdin.is_closing():
-            stdin.close()
-        if self._process.returncode is not None:
-            return
-        self._process.terminate()
-        try:
-            await asyncio.wait_for(self._process.wait(), STOP_GRACE_SECONDS)
-        except TimeoutError:
-            self._process.kill()
-            await self._process.wait()
+        await child_processes.end_process(self._process, STOP_GRACE_SECONDS)
 
     async def _read_event(self) -> Event:
         stdout = self._process.stdout

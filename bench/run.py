@@ -26,6 +26,7 @@ from .procs import ChildFailedError
 from .report import SYSTEM_LABELS, Results, cpu_table, results_table
 from .results_doc import RunInfo, write_results
 from .scenarios import Scenario, select
+from .shared import autogen_env
 from .systems import (
     AGENTGEN,
     AGENTGEN_PACKAGE_DIR,
@@ -66,12 +67,7 @@ class Options:
 
 def autogen_python() -> Path:
     """The AutoGen 0.7.5 venv's Python, shared with the interop tests."""
-    tests_dir = str(BENCH_DIR.parent / "tests")
-    if tests_dir not in sys.path:
-        sys.path.append(tests_dir)
-    from autogen_env import ensure_autogen_venv
-
-    return ensure_autogen_venv()
+    return autogen_env.ensure_autogen_venv()
 
 
 def prepare_systems(work_dir: Path, needed: set[str]) -> dict[str, System]:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from agentgen.runtime.grpc import core_engine
 
+from .shared import child_processes
+
 __all__ = [
     "AGENTGEN",
     "AGENTGEN_PACKAGE_DIR",
@@ -36,8 +38,6 @@ AGENTGEN_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "agentgen"
 AGENTGEN = "agentgen"
 AUTOGEN = "autogen"
 FLOOR = "floor"
-# Variables of our Python that must not leak into a child's.
-_PYTHON_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
 EXTRA_PATH_VARIABLE = "AGENTGEN_BENCH_EXTRA_PATH"
 """Extra import paths for every child (e.g. a directory holding uvloop)."""
 PYSPY_VARIABLE = "AGENTGEN_BENCH_PYSPY"
@@ -47,16 +47,10 @@ _SAMPLE_COUNTER = itertools.count(1)
 
 def child_environment(gencode_dir: Path) -> dict[str, str]:
     """Our environment minus our Python's variables, plus ``gencode_dir``."""
-    environment = {
-        key: value for key, value in os.environ.items() if key not in _PYTHON_VARIABLES
-    }
     extra = os.environ.get(EXTRA_PATH_VARIABLE)
-    environment["PYTHONPATH"] = os.pathsep.join(
+    return child_processes.child_environment(
         [str(gencode_dir), *([extra] if extra else [])]
     )
-    environment["PYTHONUNBUFFERED"] = "1"
-    environment["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the source tree clean
-    return environment
 
 
 def agentgen_socket_engine() -> dict[str, str]:

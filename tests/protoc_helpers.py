@@ -1,8 +1,9 @@
 """Running real protoc (``grpc_tools.protoc``) with the agentgen plugin in tests.
 
-Shared by every test that needs generated code: ``run_protoc`` compiles
-contracts, ``importable`` makes the output importable for one test and unloads
-it afterwards.
+Shared by every test that needs generated code, and by the benchmark:
+``run_protoc`` compiles contracts (``compile_protos`` too, raising
+``GencodeError`` when protoc fails, with any venv's protoc), ``importable``
+makes the output importable for one test and unloads it afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +19,18 @@ from agentgen.protos import protos_path
 
 PLUGIN_NAME = "protoc-gen-agentgen"
 PROTOC_TIMEOUT_SECONDS = 120.0
-GRPC_TOOLS_PROTOC: tuple[str, ...] = (sys.executable, "-m", "grpc_tools.protoc")
+
+
+class GencodeError(RuntimeError):
+    """protoc (or a check of its output) failed; the message says how."""
+
+
+def grpc_tools_protoc(python: Path | str) -> tuple[str, ...]:
+    """The protoc bundled with the grpcio-tools of ``python``'s venv."""
+    return (str(python), "-m", "grpc_tools.protoc")
+
+
+GRPC_TOOLS_PROTOC = grpc_tools_protoc(sys.executable)
 """The protoc bundled with grpcio-tools, which also finds the well-known types."""
 
 
@@ -26,7 +38,7 @@ def plugin_path() -> Path:
     """The installed ``protoc-gen-agentgen`` beside this interpreter."""
     found = shutil.which(PLUGIN_NAME, path=str(Path(sys.executable).parent))
     if found is None:
-        raise RuntimeError(
+        raise GencodeError(
             f"{PLUGIN_NAME} is not installed beside {sys.executable}; "
             "run `pip install -e '.[test]'`"
         )
@@ -59,7 +71,7 @@ def protoc_command(
 
 def run_protoc(
     proto_root: Path,
-    files: list[str],
+    files: Sequence[str],
     out: Path,
     *,
     agentgen: bool = True,
@@ -74,7 +86,7 @@ def run_protoc(
     ``stderr`` of the result.
     """
     out.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
+    return _run(
         protoc_command(
             proto_root,
             files,
@@ -83,12 +95,73 @@ def run_protoc(
             pyi=pyi,
             extra_args=extra_args,
             protoc=protoc,
-        ),
+        )
+    )
+
+
+def compile_protos(
+    proto_root: Path,
+    files: Sequence[str],
+    out: Path,
+    *,
+    agentgen: bool = True,
+    pyi: bool = True,
+    python: Path | str = sys.executable,
+    what: str = "protoc",
+) -> Path:
+    """:func:`run_protoc` with ``python``'s grpcio-tools; returns ``out``.
+
+    Raises ``GencodeError`` (naming ``what``) if protoc fails.
+    """
+    completed = run_protoc(
+        proto_root,
+        files,
+        out,
+        agentgen=agentgen,
+        pyi=pyi,
+        protoc=grpc_tools_protoc(python),
+    )
+    _check(completed, what)
+    return out
+
+
+def run_checked(command: Sequence[str], what: str, *, cwd: Path | None = None) -> None:
+    """Run ``command``; if it fails, raise ``GencodeError`` with its output.
+
+    ``what`` names the step in the message (``"protoc"``, a check, ...).
+    """
+    _check(_run(command, cwd), what)
+
+
+def _run(
+    command: Sequence[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(command),
         capture_output=True,
         text=True,
         timeout=PROTOC_TIMEOUT_SECONDS,
         check=False,
+        cwd=cwd,
     )
+
+
+def _check(completed: subprocess.CompletedProcess[str], what: str) -> None:
+    if completed.returncode != 0:
+        raise GencodeError(
+            f"{what} failed (exit code {completed.returncode}): "
+            f"{' '.join(completed.args)}\n{completed.stdout}{completed.stderr}"
+        )
+
+
+def make_packages(out: Path, *packages: str) -> None:
+    """Give each ``package`` folder below ``out`` an (empty) ``__init__.py``.
+
+    Regular packages win over any namespace package of the same name on
+    ``sys.path``.
+    """
+    for package in packages:
+        (out / package / "__init__.py").touch()
 
 
 def proto_files(proto_root: Path) -> list[str]:

@@ -15,7 +15,8 @@ AutoGen Python peers).
 
 from __future__ import annotations
 
-from benchproto.agents_agents import EchoBase, EchoClient, SinkBase
+from agentgen_agents import Echo, Sink
+from benchproto.agents_agents import EchoClient
 from benchproto.ping_pb2 import Ping
 from childio import (
     BENCH_TOPIC,
@@ -32,25 +33,8 @@ from childio import (
     serve_until_stop,
 )
 
-from agentgen.runtime import PROTOBUF_CONTENT_TYPE, MessageContext, TopicId
+from agentgen.runtime import PROTOBUF_CONTENT_TYPE, TopicId
 from agentgen.runtime.grpc import GrpcWorkerRuntime
-
-
-class Sink(SinkBase):
-    """Counts every Ping."""
-
-    def __init__(self, receiver: Receiver) -> None:
-        self.receiver = receiver
-
-    async def on_ping(self, message: Ping, ctx: MessageContext) -> None:
-        self.receiver.on_message()
-
-
-class Echo(EchoBase):
-    """Answers each Ping with itself."""
-
-    async def echo(self, message: Ping, ctx: MessageContext) -> Ping:
-        return message
 
 
 async def play(control: Control, args: WorkerArgs, runtime: GrpcWorkerRuntime) -> None:
@@ -66,7 +50,6 @@ async def play(control: Control, args: WorkerArgs, runtime: GrpcWorkerRuntime) -
         async def publish(seq: int) -> None:
             await runtime.publish_message(Ping(seq=seq, blob=blob), topic)
 
-        emit("ready")
         await run_publisher(control, publish, args.count)
         await serve_until_stop(control)
     elif args.role == "echo":

@@ -55,7 +55,6 @@ async def play(
         async def publish(seq: int) -> None:
             await runtime.publish_message(Ping(seq=seq, blob=blob), topic)
 
-        emit("ready")
         await run_publisher(control, publish, args.count)
         await serve_until_stop(control)
     elif args.role == "echo":

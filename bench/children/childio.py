@@ -33,16 +33,19 @@ from typing import Any
 __all__ = [
     "BENCH_TOPIC",
     "ECHO_TYPE",
+    "IN_PROCESS_PAYLOAD_BYTES",
     "SINK_TYPE",
     "Control",
     "Receiver",
     "WorkerArgs",
     "emit",
+    "in_process_publish",
     "make_blob",
     "memory_kib",
     "parse_worker_args",
     "run_caller",
     "run_child",
+    "run_in_process_child",
     "run_publisher",
     "run_receiver",
     "serve_until_stop",
@@ -55,6 +58,8 @@ SINK_TYPE = "Sink"
 """The agent type that receives published messages."""
 ECHO_TYPE = "Echo"
 """The agent type that answers RPCs."""
+IN_PROCESS_PAYLOAD_BYTES = 100
+"""The Ping payload size of the in-process scenarios."""
 LOOP_VARIABLE = "AGENTGEN_BENCH_LOOP"
 """Set to ``uvloop`` to run the child on uvloop (if it is installed)."""
 PROFILE_VARIABLE = "AGENTGEN_BENCH_PROFILE"
@@ -234,12 +239,34 @@ async def run_receiver(control: Control, receiver: Receiver) -> None:
 async def run_publisher(
     control: Control, publish: Callable[[int], Awaitable[None]], count: int
 ) -> None:
-    """On ``go``, call ``publish(seq)`` for ``count`` sequence numbers."""
+    """Report ``ready``; on ``go``, call ``publish(seq)`` for ``count`` numbers."""
+    emit("ready")
     await control.expect("go")
     start = time.monotonic()
     for seq in range(count):
         await publish(seq)
     emit("done", phase="publish", count=count, start=start, end=time.monotonic())
+
+
+async def in_process_publish(
+    control: Control,
+    publish: Callable[[int], Awaitable[None]],
+    receiver: Receiver,
+    count: int,
+) -> None:
+    """Scenario 1 once the Sink counting into ``receiver`` is registered.
+
+    Publishes ``receiver.expected`` warm-up messages and waits for them,
+    reports ``ready``, publishes ``count`` on ``go`` and reports ``done``
+    (phase ``receive``) once every one arrived.
+    """
+    for seq in range(receiver.expected):
+        await publish(seq)
+    await receiver.done.wait()
+    receiver.reset(count)
+    await run_publisher(control, publish, count)
+    await receiver.done.wait()
+    emit("done", phase="receive", **receiver.report())
 
 
 def _percentile(ordered: list[float], fraction: float) -> float:
@@ -356,3 +383,28 @@ def run_child(main: Callable[[Control], Coroutine[Any, Any, None]]) -> None:
         emit("error", message=f"{type(error).__name__}: {error}")
         traceback.print_exc()
         sys.exit(1)
+
+
+def run_in_process_child(
+    description: str,
+    publish_mode: Callable[[Control, int, int], Coroutine[Any, Any, None]],
+    rpc_mode: Callable[[Control, int], Coroutine[Any, Any, None]],
+) -> None:
+    """Run an in-process child: ``publish|rpc --count N --warmup W``.
+
+    ``publish`` runs ``publish_mode(control, count, warmup)``, ``rpc`` runs
+    ``rpc_mode(control, warmup)``, both under :func:`run_child`.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("mode", choices=("publish", "rpc"))
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--warmup", type=int, default=0)
+    args = parser.parse_args()
+
+    async def run(control: Control) -> None:
+        if args.mode == "publish":
+            await publish_mode(control, args.count, args.warmup)
+        else:
+            await rpc_mode(control, args.warmup)
+
+    run_child(run)

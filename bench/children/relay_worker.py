@@ -170,7 +170,6 @@ async def play(control: Control, args: WorkerArgs, connection: Connection) -> No
                 event_frame(Ping(seq=seq, blob=blob), f"{ids}{seq}")
             )
 
-        emit("ready")
         await run_publisher(control, publish, args.count)
         await serve_until_stop(control)
     elif args.role == "echo":

@@ -1,7 +1,8 @@
-"""Agents for the gRPC tests, written as generated code would declare them."""
+"""Agents for the runtime tests (gRPC, in-process), declared as generated code would."""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,31 +40,41 @@ class Arrivals:
         return [value for _, value, _ in self.items]
 
 
-class Collector(Agent):
-    """Subscribes to news, default and alerts.*; echoes; misbehaves on request."""
+class Probe(Agent):
+    """The handlers the runtime tests drive, on both runtimes.
 
-    AGENT_TYPE: ClassVar[str] = "collector"
+    Subscribes to news, default and alerts.*; echoes strings (fails on
+    ``boom``); sums numbers, behind ``gate`` when one is set; answers flags
+    with the wrong type on purpose; saves and loads its total. Subclasses say
+    where arrivals go (:meth:`record`) and how much of a text they keep
+    (``SHOWN``: that many characters, ``None`` for all).
+    """
+
     TOPIC_SUBSCRIPTIONS: ClassVar[tuple[str, ...]] = ("news", "default")
     PREFIX_SUBSCRIPTIONS: ClassVar[tuple[str, ...]] = ("alerts.",)
     HANDLERS: ClassVar[tuple[Handler, ...]] = (
         Handler("on_text", wrappers_pb2.StringValue, wrappers_pb2.StringValue),
         Handler("on_number", wrappers_pb2.Int64Value, None),
         Handler("on_flag", wrappers_pb2.BoolValue, wrappers_pb2.StringValue),
-        Handler("on_size", wrappers_pb2.UInt64Value, wrappers_pb2.BytesValue),
     )
+    SHOWN: ClassVar[int | None] = None
 
-    def __init__(self, arrivals: Arrivals) -> None:
-        self.arrivals = arrivals
+    def __init__(self) -> None:
         self.total = 0
         self.gate: asyncio.Event | None = None
+
+    @abc.abstractmethod
+    def record(self, value: str, ctx: MessageContext, size: int = 0) -> None:
+        """Keep one arrival: its (shortened) value, context and full size."""
 
     async def on_text(
         self, message: wrappers_pb2.StringValue, ctx: MessageContext
     ) -> wrappers_pb2.StringValue:
-        self.arrivals.add(self.id.key, message.value[:64], ctx, len(message.value))
+        shown = message.value[: self.SHOWN]
+        self.record(shown, ctx, len(message.value))
         if message.value == "boom":
             raise ValueError("boom requested")
-        return wrappers_pb2.StringValue(value=f"echo:{message.value[:64]}")
+        return wrappers_pb2.StringValue(value=f"echo:{shown}")
 
     async def on_number(
         self, message: wrappers_pb2.Int64Value, ctx: MessageContext
@@ -71,23 +82,41 @@ class Collector(Agent):
         if self.gate is not None:
             await self.gate.wait()
         self.total += message.value
-        self.arrivals.add(self.id.key, str(message.value), ctx)
+        self.record(str(message.value), ctx)
 
     async def on_flag(
         self, message: wrappers_pb2.BoolValue, ctx: MessageContext
     ) -> Any:
         return None  # wrong on purpose: the contract says StringValue
 
-    async def on_size(
-        self, message: wrappers_pb2.UInt64Value, ctx: MessageContext
-    ) -> wrappers_pb2.BytesValue:
-        return wrappers_pb2.BytesValue(value=b"z" * message.value)
-
     async def save_state(self) -> Mapping[str, Any]:
         return {"total": self.total}
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         self.total = int(state["total"])
+
+
+class Collector(Probe):
+    """A Probe telling ``arrivals``; keeps 64 characters of a text; sizes replies."""
+
+    AGENT_TYPE: ClassVar[str] = "collector"
+    HANDLERS: ClassVar[tuple[Handler, ...]] = (
+        *Probe.HANDLERS,
+        Handler("on_size", wrappers_pb2.UInt64Value, wrappers_pb2.BytesValue),
+    )
+    SHOWN: ClassVar[int | None] = 64
+
+    def __init__(self, arrivals: Arrivals) -> None:
+        super().__init__()
+        self.arrivals = arrivals
+
+    def record(self, value: str, ctx: MessageContext, size: int = 0) -> None:
+        self.arrivals.add(self.id.key, value, ctx, size)
+
+    async def on_size(
+        self, message: wrappers_pb2.UInt64Value, ctx: MessageContext
+    ) -> wrappers_pb2.BytesValue:
+        return wrappers_pb2.BytesValue(value=b"z" * message.value)
 
 
 class Sleeper(Agent):

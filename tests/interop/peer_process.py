@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from child_processes import child_environment, end_process
 
 __all__ = ["PEERS_DIR", "Event", "PeerLauncher", "PeerProcess", "peer_environment"]
 
@@ -21,21 +22,13 @@ PEERS_DIR = Path(__file__).resolve().parent / "peers"
 DEFAULT_WAIT_SECONDS = 15.0
 CLOSE_GRACE_SECONDS = 5.0
 STDERR_TAIL_LINES = 40
-# Variables of the parent's Python that must not leak into the AutoGen venv.
-_PYTHON_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
 
 Event = dict[str, Any]
 
 
 def peer_environment(gencode_dir: Path) -> dict[str, str]:
     """The environment of a peer: ours, minus our Python's, plus its gencode."""
-    environment = {
-        key: value for key, value in os.environ.items() if key not in _PYTHON_VARIABLES
-    }
-    environment["PYTHONPATH"] = str(gencode_dir)
-    environment["PYTHONUNBUFFERED"] = "1"
-    environment["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the source tree clean
-    return environment
+    return child_environment([str(gencode_dir)])
 
 
 class PeerProcess:
@@ -114,16 +107,7 @@ class PeerProcess:
 
     async def close(self) -> None:
         """End the process: close stdin, terminate, kill if it lingers."""
-        stdin = self._process.stdin
-        if stdin is not None and not stdin.is_closing():
-            stdin.close()
-        if self._process.returncode is None:
-            self._process.terminate()
-            try:
-                await asyncio.wait_for(self._process.wait(), CLOSE_GRACE_SECONDS)
-            except TimeoutError:
-                self._process.kill()
-                await self._process.wait()
+        await end_process(self._process, CLOSE_GRACE_SECONDS)
 
     async def _read_event(self) -> Event:
         stdout = self._process.stdout

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from google.protobuf import empty_pb2, wrappers_pb2
+from grpc_agents import Sleeper
 
 from agentgen.runtime import (
     AgentId,
@@ -19,7 +20,7 @@ from agentgen.runtime import (
     UndeliverableError,
 )
 
-from .agents import Recorder, Sleeper
+from .agents import Recorder
 
 
 @pytest.fixture
