@@ -30,6 +30,9 @@ class InProcessRuntime(BaseRuntime):
     ) -> None:
         """Publish ``message`` to ``topic_id`` (default: its type's topic)."""
         topic = topic_id if topic_id is not None else default_topic_for(message)
+        self._turn_calls += 1
+        if self._turn_calls >= YIELD_EVERY:
+            await self._yield_turn()
         # Queued here rather than in a helper coroutine: one coroutine frame
         # less per publish. Waits only for full mailboxes (back-pressure).
         full: list[tuple[Mailbox, Envelope]] = []
