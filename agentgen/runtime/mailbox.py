@@ -8,14 +8,16 @@ stream) can pause on the total without waiting on any one mailbox.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import types
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 from .context import MessageContext
 from .errors import NotDeliveredError
 
-__all__ = ["Backlog", "Envelope", "Mailbox"]
+__all__ = ["Backlog", "Envelope", "Mailbox", "resume"]
 
 
 Envelope = tuple[Any, MessageContext, "asyncio.Future[Any] | None"]
@@ -72,6 +74,13 @@ class Mailbox:
     this process); ``put_nowait`` never waits: for the owner's own messages,
     which it could not drain while it waits, and for messages from the
     network, whose intake is bounded by the :class:`Backlog` instead.
+
+    A runtime may also start a delivery itself while the mailbox is
+    :attr:`ready` (its task waits for work and nothing is queued): it sets
+    :attr:`reserved` for as long as it runs the delivery's first step, as
+    :attr:`task` and in :attr:`context`, and gives what is left of it (the
+    delivery awaited something) to the task with :meth:`hand_off`. The task
+    finishes it before anything queued since.
     """
 
     __slots__ = (
@@ -79,10 +88,13 @@ class Mailbox:
         "_capacity",
         "_closed",
         "_deliver",
+        "_handoff",
         "_items",
         "_space",
         "_task",
         "_wakeup",
+        "context",
+        "reserved",
     )
 
     def __init__(
@@ -99,6 +111,11 @@ class Mailbox:
         self._space: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._handoff: _Handoff | None = None
+        self.reserved = False
+        """Set by a runtime while it runs a delivery's first step itself."""
+        self.context = contextvars.copy_context()
+        """The context the mailbox's task runs every delivery in."""
 
     def __len__(self) -> int:
         return len(self._items)
@@ -115,7 +132,9 @@ class Mailbox:
         self._items.append(envelope)
         self._backlog.count += 1
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), context=self.context
+            )
         wakeup = self._wakeup
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
@@ -133,6 +152,28 @@ class Mailbox:
         if self._closed:
             raise NotDeliveredError("not delivered: the runtime stopped")
         self.put_nowait(envelope)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the task waits for work: nothing queued, nothing being handled."""
+        wakeup = self._wakeup
+        return wakeup is not None and not self.reserved and not wakeup.done()
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The task that delivers this mailbox's envelopes (once one was queued)."""
+        return self._task
+
+    def hand_off(self, delivery: Coroutine[Any, Any, None], awaited: Any) -> None:
+        """Give the task a delivery started elsewhere, suspended on ``awaited``.
+
+        Only while :attr:`ready` (before :attr:`reserved` was set): the task
+        resumes ``delivery`` before any envelope queued since.
+        """
+        self._handoff = (delivery, awaited)
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
 
     def drain(self) -> list[Envelope]:
         """Remove and return every queued envelope."""
@@ -160,6 +201,8 @@ class Mailbox:
         backlog = self._backlog
         loop = asyncio.get_running_loop()
         while True:
+            if self._handoff is not None:
+                await self._resume_handoff(None)
             while items:
                 envelope = items.popleft()
                 backlog.count -= 1  # Backlog.taken(), inlined
@@ -170,5 +213,60 @@ class Mailbox:
                     space.set_result(None)
                 await self._deliver(envelope)
             self._wakeup = loop.create_future()
-            await self._wakeup
+            try:
+                await self._wakeup
+            except asyncio.CancelledError as cancelled:
+                # While waiting, only a handler's first step run by the runtime
+                # (cancelling what it sees as its own task) or close() cancels.
+                self._wakeup = None
+                if self._handoff is not None:
+                    await self._resume_handoff(cancelled)
+                elif self._closed:
+                    raise
+                else:
+                    _uncancel(self._task)
             self._wakeup = None
+
+    async def _resume_handoff(self, error: BaseException | None) -> None:
+        assert self._handoff is not None
+        delivery, awaited = self._handoff
+        self._handoff = None
+        await resume(delivery, awaited, error)
+
+
+_Handoff = tuple[Coroutine[Any, Any, None], Any]
+
+
+def _uncancel(task: asyncio.Task[None] | None) -> None:
+    while task is not None and task.cancelling():
+        task.uncancel()
+
+
+@types.coroutine
+def resume(
+    call: Coroutine[Any, Any, Any], awaited: Any, error: BaseException | None = None
+) -> Generator[Any, Any, Any]:
+    """``await call`` for a coroutine already started, suspended on ``awaited``.
+
+    What ``yield from`` does, from the middle: the task waits for what the
+    coroutine awaits, what the task sends or throws goes to the coroutine,
+    and its return value is returned. With ``error``, the coroutine gets it
+    at once instead of waiting.
+    """
+    while True:
+        try:
+            if error is not None:
+                thrown, error = error, None
+                awaited = call.throw(thrown)
+                continue
+            try:
+                sent = yield awaited
+            except GeneratorExit:
+                call.close()
+                raise
+            except BaseException as caught:  # the task's, for the coroutine
+                error = caught
+                continue
+            awaited = call.send(sent)
+        except StopIteration as stop:
+            return stop.value

@@ -19,6 +19,7 @@ from agentgen.runtime import (
     TypeSubscription,
     UndeliverableError,
 )
+from agentgen.runtime.base import YIELD_EVERY
 
 from .agents import Recorder
 
@@ -291,3 +292,19 @@ async def test_abstract_agent_class_is_refused_with_the_missing_handlers() -> No
     async with InProcessRuntime() as runtime:
         with pytest.raises(TypeError, match="on_extra"):
             await runtime.register_agent_class(Half)  # type: ignore[type-abstract]
+
+
+async def test_a_publishing_loop_lets_subscribers_handle_messages_as_it_goes(
+    runtime: InProcessRuntime,
+) -> None:
+    agent = await recorder(runtime, "k")
+    topic = TopicId("news", "k")
+    count = 3 * YIELD_EVERY  # far below the mailbox capacity
+    for n in range(count):
+        await runtime.publish_message(wrappers_pb2.Int64Value(value=n), topic)
+    # The publisher yielded to the event loop every YIELD_EVERY publishes:
+    # the agent handled those messages already, the mailbox stays short.
+    assert len(agent.received) >= count - YIELD_EVERY
+    assert runtime.queued_messages <= YIELD_EVERY
+    await runtime.stop_when_idle()
+    assert agent.total == sum(range(count))
