@@ -1,4 +1,4 @@
-"""``agentgen.runtime.run``: the loop it picks, and gRPC traffic on each loop.
+"""``agentgen.runtime.run``: the loop it picks, and both runtimes on each loop.
 
 These tests are synchronous: each makes its own event loop through ``run``.
 """
@@ -14,10 +14,18 @@ from google.protobuf import wrappers_pb2
 from grpc_agents import Arrivals, Collector
 from grpc_harness import bounded, running_worker, wait_until
 
-from agentgen.runtime import AgentId, EventLoopUnavailableError, TopicId, run
+from agentgen.runtime import (
+    AgentId,
+    EventLoopUnavailableError,
+    InProcessRuntime,
+    TopicId,
+    run,
+)
 from agentgen.runtime import event_loop as event_loop_module
 from agentgen.runtime.event_loop import LoopChoice
 from agentgen.runtime.grpc import GrpcHost
+
+from .agents import Recorder
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -86,5 +94,29 @@ async def _host_and_workers() -> tuple[list[str], object]:
 @pytest.mark.parametrize("choice", ["asyncio", "uvloop"])
 def test_publish_and_rpc_through_a_host_on_each_loop(choice: LoopChoice) -> None:
     values, reply = run(_host_and_workers(), loop=choice)
+    assert values == ["event", "call"]
+    assert reply == wrappers_pb2.StringValue(value="echo:call")
+
+
+async def _in_process() -> tuple[list[str], object]:
+    async with InProcessRuntime() as runtime:
+        await runtime.register_agent_class(Recorder, Recorder)
+        await runtime.publish_message(
+            wrappers_pb2.StringValue(value="event"), TopicId("news", "k1")
+        )
+        reply = await bounded(
+            runtime.send_message(
+                wrappers_pb2.StringValue(value="call"), AgentId("recorder", "k1")
+            )
+        )
+        agent = await runtime.get_agent(AgentId("recorder", "k1"))
+        assert isinstance(agent, Recorder)
+        await runtime.stop_when_idle()
+    return [value for value, _ in agent.received], reply
+
+
+@pytest.mark.parametrize("choice", ["asyncio", "uvloop"])
+def test_in_process_publish_and_rpc_on_each_loop(choice: LoopChoice) -> None:
+    values, reply = run(_in_process(), loop=choice)
     assert values == ["event", "call"]
     assert reply == wrappers_pb2.StringValue(value="echo:call")
