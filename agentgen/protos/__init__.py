@@ -5,7 +5,12 @@ folder; its compiled module is :mod:`agentgen.options_pb2`, where protoc's
 generated code for user contracts expects it.
 """
 
-from pathlib import Path
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["protos_path"]
 
@@ -15,4 +20,8 @@ def protos_path() -> Path:
 
     With it, ``import "agentgen/options.proto";`` resolves.
     """
+    # Imported here: workers import this package (for its compiled modules)
+    # and nothing else of theirs needs pathlib, which costs milliseconds.
+    from pathlib import Path
+
     return Path(__file__).resolve().parent

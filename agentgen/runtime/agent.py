@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar, overload
 
 from google.protobuf import empty_pb2
 from google.protobuf.message import Message
@@ -22,11 +21,11 @@ __all__ = ["Agent", "AgentClient", "Handler", "expect_reply"]
 M = TypeVar("M", bound=Message)
 
 
-@dataclass(frozen=True, slots=True)
-class Handler:
+class Handler(NamedTuple):
     """One message handler of an agent: one rpc of its service.
 
     ``response`` is ``None`` when the rpc returns ``google.protobuf.Empty``.
+    (A named tuple, not a frozen dataclass: a tenth of the cost at import.)
     """
 
     method: str

@@ -6,17 +6,12 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from agentgen import options_pb2
-
 from .errors import NoDefaultTopicError
 from .ids import TopicId
 
 __all__ = ["DEFAULT_SOURCE", "default_topic_for", "default_topic_type"]
 
 DEFAULT_SOURCE = "default"
-
-# The generated stub types the extension as a plain FieldDescriptor.
-_TOPIC_EXTENSION: Any = options_pb2.topic
 
 _cache: dict[type[Message], str | None] = {}
 
@@ -27,12 +22,14 @@ def default_topic_type(cls: type[Message]) -> str | None:
         return _cache[cls]
     except KeyError:
         pass
+    # Imported here, not at start: it imports descriptor_pb2 (over a
+    # millisecond). A class whose proto sets the option imported it already.
+    from agentgen import options_pb2
+
+    # The generated stub types the extension as a plain FieldDescriptor.
+    extension: Any = options_pb2.topic
     options = cls.DESCRIPTOR.GetOptions()
-    topic = (
-        options.Extensions[_TOPIC_EXTENSION]
-        if options.HasExtension(_TOPIC_EXTENSION)
-        else None
-    )
+    topic = options.Extensions[extension] if options.HasExtension(extension) else None
     _cache[cls] = topic or None
     return _cache[cls]
 

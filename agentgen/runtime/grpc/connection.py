@@ -92,29 +92,28 @@ class HostSession:
     async def open(self) -> None:
         """Open the stream; return once the host has attached it.
 
-        A probe (``GetSubscriptions``) first tells an agentgen host, and
-        whether it offers the batch stream, by its initial metadata. An
-        agentgen host acknowledges the stream with initial metadata. The
-        protocol has no acknowledgement otherwise (AutoGen hosts), so then a
-        second probe after the stream's headers were sent must do.
+        The batch stream is asked for at once, with a probe
+        (``GetSubscriptions``) alongside. An agentgen host that offers it
+        answers with its initial metadata, which both tells an agentgen host
+        and acknowledges the stream: one round trip, and the probe is
+        cancelled. A host that does not serve it (an AutoGen host, an
+        agentgen host without batching) refuses it as ``UNIMPLEMENTED``; the
+        probe's initial metadata then tells which, and ``OpenChannel`` is
+        opened. An agentgen host acknowledges that stream with initial
+        metadata too; the protocol has no acknowledgement otherwise (AutoGen
+        hosts), so then a second probe after the stream's headers were sent
+        must do.
         """
-        headers = await self._probe()
-        agentgen_host = headers is not None and any(
-            key == service.HOST_MARKER_HEADER for key, _ in headers
-        )
-        self.batched = agentgen_host and batching.advertises_batching(headers)
-        path = (
-            batching.batch_path()
-            if self.batched
-            else service.method_path(service.OPEN_CHANNEL)
-        )
-        open_channel = self._channel.stream_stream(path, None, None)
-        call = self._call = open_channel(None, metadata=self._metadata)
-        await asyncio.wait_for(call.wait_for_connection(), self._call_timeout)
-        if agentgen_host:
-            await asyncio.wait_for(call.initial_metadata(), self._call_timeout)
-        else:
-            await self._probe()
+        probe = asyncio.ensure_future(self._probe())
+        try:
+            call = await self._open_batch_stream()
+            if call is None:
+                call = await self._open_channel(await probe)
+        finally:
+            if not probe.done():
+                probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
+        self._call = call
         self._tasks = [
             asyncio.create_task(
                 self._write(call), name=f"agentgen-write-{self.client_id}"
@@ -123,6 +122,45 @@ class HostSession:
                 self._read(call), name=f"agentgen-read-{self.client_id}"
             ),
         ]
+
+    async def _open_batch_stream(
+        self,
+    ) -> grpc.aio.StreamStreamCall[bytes, bytes] | None:
+        """The batch stream once attached; ``None`` if the host does not serve it."""
+        open_batch = self._channel.stream_stream(batching.batch_path(), None, None)
+        call = open_batch(None, metadata=self._metadata)
+        try:
+            headers = await asyncio.wait_for(
+                call.initial_metadata(), self._call_timeout
+            )
+            if batching.advertises_batching(headers):
+                self.batched = True
+                return call
+            if call.done() and await call.code() != grpc.StatusCode.UNIMPLEMENTED:
+                await call.wait_for_connection()  # raises the call's error
+        except BaseException:
+            call.cancel()
+            raise
+        call.cancel()
+        return None
+
+    async def _open_channel(
+        self, headers: grpc.aio.Metadata | None
+    ) -> grpc.aio.StreamStreamCall[bytes, bytes]:
+        """``OpenChannel``, attached (see :meth:`open`); ``headers``: the probe's."""
+        agentgen_host = headers is not None and any(
+            key == service.HOST_MARKER_HEADER for key, _ in headers
+        )
+        open_channel = self._channel.stream_stream(
+            service.method_path(service.OPEN_CHANNEL), None, None
+        )
+        call = self._call = open_channel(None, metadata=self._metadata)
+        await asyncio.wait_for(call.wait_for_connection(), self._call_timeout)
+        if agentgen_host:
+            await asyncio.wait_for(call.initial_metadata(), self._call_timeout)
+        else:
+            await self._probe()
+        return call
 
     async def _probe(self) -> grpc.aio.Metadata | None:
         """A ``GetSubscriptions`` round trip; the host's initial metadata.
@@ -145,6 +183,9 @@ class HostSession:
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise
             return None
+        except asyncio.CancelledError:
+            probe.cancel()  # not done by cancelling an await of its metadata
+            raise
         return headers
 
     async def unary(self, method: str, request: Message, response_type: type[R]) -> R:

@@ -30,7 +30,6 @@ import importlib.util
 import os
 import re
 import sys
-from pathlib import Path
 from typing import Final
 
 __all__ = [
@@ -61,8 +60,13 @@ def installed_grpcio_version() -> tuple[int, int] | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     for folder in spec.submodule_search_locations:
+        # os.path, not pathlib: an installed agentgen's worker imports nothing
+        # else that needs pathlib, which costs milliseconds at start.
         try:
-            text = (Path(folder) / "_grpcio_metadata.py").read_text("utf-8")
+            with open(
+                os.path.join(folder, "_grpcio_metadata.py"), encoding="utf-8"
+            ) as metadata:
+                text = metadata.read()
         except OSError:
             continue
         found = _VERSION_LINE.search(text)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import empty_pb2
@@ -20,12 +19,17 @@ from .wire import PayloadCodec
 __all__ = ["PendingCall", "PendingCalls", "reply_value"]
 
 
-@dataclass(slots=True)
 class PendingCall:
     """One request sent, its reply future and its recipient (for messages)."""
 
-    reply: asyncio.Future[pb.RpcResponse]
-    recipient: AgentId
+    # A plain class, not a dataclass: cheaper to create at import (worker start).
+    __slots__ = ("recipient", "reply")
+
+    def __init__(
+        self, reply: asyncio.Future[pb.RpcResponse], recipient: AgentId
+    ) -> None:
+        self.reply = reply
+        self.recipient = recipient
 
 
 class PendingCalls:

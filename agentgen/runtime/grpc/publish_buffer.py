@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import Enum
 
 from ..errors import NotDeliveredError
@@ -41,14 +40,23 @@ _BATCH = 0.05
 at nearly the same time expire (and are reported) together."""
 
 
-@dataclass(slots=True)
 class BufferedPublish:
     """One event frame waiting for a connection."""
 
-    frame: bytes
-    kind: HeldKind
-    waiter: asyncio.Future[None] | None
-    expires: float = 0.0
+    # A plain class, not a dataclass: cheaper to create at import (worker start).
+    __slots__ = ("expires", "frame", "kind", "waiter")
+
+    def __init__(
+        self,
+        frame: bytes,
+        kind: HeldKind,
+        waiter: asyncio.Future[None] | None,
+        expires: float = 0.0,
+    ) -> None:
+        self.frame = frame
+        self.kind = kind
+        self.waiter = waiter
+        self.expires = expires
 
 
 class PublishBuffer:
