@@ -289,6 +289,30 @@ async def test_host_rpc_timeout_answers_the_caller() -> None:
         assert caller.frames.empty()
 
 
+async def test_host_deadlines_expire_only_requests_left_unanswered() -> None:
+    async with (
+        GrpcHost("127.0.0.1:0", rpc_timeout=0.2) as host,
+        RawPeer(host.address) as target,
+        RawPeer(host.address) as caller,
+    ):
+        await target.register("half-silent")
+        await caller.send(request_message("answered", "half-silent"))
+        forwarded = (await target.receive()).request
+        reply = pb.Message()
+        reply.response.request_id = forwarded.request_id
+        await target.send(reply)
+        assert (await caller.receive()).response.request_id == "answered"
+        await caller.send(request_message("ignored", "half-silent"))
+        await target.receive()
+        response = (await caller.receive()).response
+        assert response.request_id == "ignored"
+        assert response.metadata[ERROR_KIND_KEY] == RpcErrorKind.TIMEOUT
+        # The answered request's deadline came first and expired nothing.
+        assert host.counters.rpc_timed_out == 1
+        assert host.counters.rpc_replies == 1
+        assert caller.frames.empty()
+
+
 async def test_malformed_and_unknown_frames_are_skipped_and_counted(
     host: GrpcHost,
 ) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from google.protobuf import wrappers_pb2
 from grpc_agents import Arrivals, Collector
-from grpc_harness import running_worker
+from grpc_harness import RawPeer, request_message, running_worker
 
+from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import AgentId, MessageTooLargeError, TopicId
 from agentgen.runtime.grpc import DEFAULT_MAX_MESSAGE_SIZE, GrpcHost
+from agentgen.runtime.grpc.limits import frame_limit, grpc_size_options
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -64,3 +66,49 @@ async def test_over_the_limit_fails_that_call_and_the_next_one_succeeds() -> Non
         assert reply == wrappers_pb2.StringValue(value="echo:after")
         assert caller.counters.reconnects == 0
         assert host.counters.malformed_frames == 0
+
+
+def _request_of_size(size: int, payload: int) -> pb.Message:
+    """A request frame of exactly ``size`` bytes with a ``payload``-byte payload.
+
+    Its request id is empty (not encoded), so the host's own id makes the
+    forwarded frame longer by all of its length.
+    """
+    message = pb.Message()
+    request = message.request
+    request.target.type, request.target.key = "at-limit", "k"
+    request.payload.data_type = "google.protobuf.BytesValue"
+    request.payload.data_content_type = "application/x-protobuf"
+    request.payload.data = b"p" * payload
+    padding = size - message.ByteSize()
+    while True:
+        request.metadata["padding"] = "m" * padding
+        missing = size - message.ByteSize()
+        if missing == 0:
+            return message
+        padding += missing
+
+
+async def test_a_request_right_at_the_frame_limit_gets_the_hosts_longer_id() -> None:
+    limit = 4096
+    receive = dict(grpc_size_options(limit))["grpc.max_receive_message_length"]
+    at_limit = _request_of_size(frame_limit(limit), limit)
+    async with (
+        GrpcHost("127.0.0.1:0", max_message_size=limit) as host,
+        RawPeer(host.address, max_receive=receive) as target,
+        RawPeer(host.address, max_receive=receive) as caller,
+    ):
+        await target.register("at-limit")
+        # Ten requests: the host's ids now have two-digit counters.
+        for index in range(10):
+            last = index == 9
+            await caller.send(at_limit if last else request_message("", "at-limit"))
+            forwarded = (await target.receive()).request
+            assert forwarded.request_id
+            reply = pb.Message()
+            reply.response.request_id = forwarded.request_id
+            await target.send(reply)
+            assert not (await caller.receive()).response.error
+        assert forwarded.payload.data == at_limit.request.payload.data
+        assert forwarded.metadata == at_limit.request.metadata
+        assert host.counters.rpc_replies == 10

@@ -81,6 +81,32 @@ async def test_answered_replies_are_never_expired_and_are_dropped() -> None:
     assert DEADLINE_SLACK < 0.05
 
 
+class _Record:
+    """A call that is not a future (the host's forwarded requests)."""
+
+    def __init__(self) -> None:
+        self.settled = False
+
+    def done(self) -> bool:
+        return self.settled
+
+
+async def test_absolute_deadlines_for_any_call_with_done() -> None:
+    deadlines = Deadlines()
+    loop = asyncio.get_running_loop()
+    fired: asyncio.Future[str] = loop.create_future()
+    answered, silent = _Record(), _Record()
+    now = loop.time()
+    deadlines.add_at(loop, now + 0.01, answered, lambda: fired.set_result("answered"))
+    deadlines.add_at(loop, now + 0.02, silent, lambda: fired.set_result("silent"))
+    answered.settled = True
+    deadlines.release()
+
+    assert await asyncio.wait_for(fired, WAIT_LIMIT) == "silent"
+    assert loop.time() >= now + 0.02
+    deadlines.release()
+
+
 class Napper(Agent):
     """Holds a positive value until released; fails like a nested timeout on -1."""
 

@@ -17,6 +17,7 @@ never.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import uuid
@@ -27,6 +28,7 @@ from google.protobuf.message import DecodeError
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
+from ..deadlines import Deadlines
 from ..ids import TopicId
 from ..log_text import clip
 from ..subscriptions import Subscription
@@ -70,7 +72,11 @@ class _PendingRpc:
     caller_id: str
     request_id: str
     target_type: str
-    timer: asyncio.TimerHandle | None = None
+    settled: bool = False
+    """Answered, failed or timed out: its deadline no longer matters."""
+
+    def done(self) -> bool:
+        return self.settled
 
 
 @dataclass(slots=True)
@@ -112,6 +118,7 @@ class HostRouter:
         """Every subscription, for finding duplicate rules (hash and eq by rule)."""
         self._recipients: dict[str, tuple[str, ...]] = {}
         self._request_ids = itertools.count(1)
+        self._deadlines = Deadlines()
         self._id_prefix = uuid.uuid4().hex[:12] + "-"
         self._unrouted_topics: set[str] = set()
         self._held = HeldEvents(hold_unrouted, hold_unrouted_bytes, self._drop_unrouted)
@@ -356,6 +363,7 @@ class HostRouter:
             for outbox in (client.outbox, client.control):
                 if outbox is not None:
                     outbox.close()
+        self._deadlines.clear()
 
     def _count_dropped(self, client_id: str, dropped: int) -> None:
         if dropped:
@@ -545,8 +553,13 @@ class HostRouter:
             return
         host_request_id = f"{self._id_prefix}{next(self._request_ids)}"
         pending = _PendingRpc(client_id, request.request_id, target_type)
-        pending.timer = asyncio.get_running_loop().call_later(
-            self._rpc_timeout, self._expire, target.client_id, host_request_id
+        # One timer for every forwarded request, not a call_later each.
+        loop = asyncio.get_running_loop()
+        self._deadlines.add_at(
+            loop,
+            loop.time() + self._rpc_timeout,
+            pending,
+            functools.partial(self._expire, target.client_id, host_request_id),
         )
         target.pending[host_request_id] = pending
         request.request_id = host_request_id
@@ -568,8 +581,7 @@ class HostRouter:
                 clip(response.request_id),
             )
             return
-        if pending.timer is not None:
-            pending.timer.cancel()
+        self._settle(pending)
         caller = self._clients.get(pending.caller_id)
         if caller is None or caller.outbox is None:
             self.counters.frames_dropped += 1
@@ -598,11 +610,16 @@ class HostRouter:
             f"{self._rpc_timeout:g} s",
         )
 
+    def _settle(self, pending: _PendingRpc) -> None:
+        """A forwarded request ended: its deadline is dropped."""
+        if not pending.settled:
+            pending.settled = True
+            self._deadlines.release()
+
     def _fail_pending(
         self, pending: _PendingRpc, kind: RpcErrorKind, reason: str
     ) -> None:
-        if pending.timer is not None:
-            pending.timer.cancel()
+        self._settle(pending)
         if kind is RpcErrorKind.CONNECTION_LOST:
             self.counters.rpc_target_lost += 1
         self._reply_error(pending.caller_id, pending.request_id, kind, reason)

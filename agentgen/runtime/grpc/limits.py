@@ -21,6 +21,14 @@ DEFAULT_MAX_MESSAGE_SIZE: Final = 64 * 1024 * 1024
 _BATCH_OVERHEAD: Final = 16
 """Room for the length prefix of a frame sent alone in a batch (batching.py)."""
 
+_ID_REWRITE_ROOM: Final = 64
+"""Room for the host's request ids, which can be longer than a caller's.
+
+The host re-encodes a forwarded request with its own id: 12 hex digits, a
+dash and a counter (at most 33 characters), plus a byte or two of the
+enclosing lengths.
+"""
+
 FRAME_HEADROOM: Final = 1024 * 1024
 """Room for the envelope around a payload (ids, topic, attributes, metadata)."""
 
@@ -34,8 +42,9 @@ def grpc_size_options(max_message_size: int) -> list[tuple[str, int]]:
     """gRPC channel/server options raising both send and receive limits."""
     if max_message_size <= 0:
         raise ValueError(f"max_message_size must be positive, got {max_message_size}")
-    # A frame at the limit, in a batch of one, gains its length prefix.
-    limit = frame_limit(max_message_size) + _BATCH_OVERHEAD
+    # A frame at the limit, in a batch of one, gains its length prefix; a
+    # request at the limit, the host's longer request id.
+    limit = frame_limit(max_message_size) + _BATCH_OVERHEAD + _ID_REWRITE_ROOM
     return [
         ("grpc.max_send_message_length", limit),
         ("grpc.max_receive_message_length", limit),

@@ -626,17 +626,24 @@ class GrpcWorkerRuntime(BaseRuntime):
         check_frame_size(len(frame), self.max_message_size, "the request")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
-        expired = f"no reply from {recipient} within {limit:g} s (request {request_id})"
         try:
-            link = self._link or await self._link_by(deadline, expired)
+            link = self._link or await self._link_by(
+                deadline, recipient, limit, request_id
+            )
             reply = self._pending.expect(request_id, recipient)
-            # A timer rather than asyncio.timeout: cheaper on every call.
-            timer = loop.call_at(deadline, self._pending.expire, request_id, expired)
+            # Not asyncio.timeout nor a call_at handle per call: the runtime's
+            # one timer for all of them (deadlines.py).
+            self._deadlines.add_at(
+                loop,
+                deadline,
+                reply,
+                functools.partial(self._expire_call, request_id, recipient, limit),
+            )
             try:
                 await self._send_request(link.calls, frame, recipient, deadline)
                 response = await reply
             finally:
-                timer.cancel()
+                self._deadlines.release()
             return reply_value(response, self._codec, recipient)
         except AgentgenError:
             self.counters.rpc_failed += 1
@@ -644,7 +651,12 @@ class GrpcWorkerRuntime(BaseRuntime):
         finally:
             self._pending.discard(request_id)
 
-    async def _link_by(self, deadline: float, expired: str) -> HostLink:
+    def _expire_call(self, request_id: str, recipient: AgentId, limit: float) -> None:
+        self._pending.expire(request_id, _no_reply(recipient, limit, request_id))
+
+    async def _link_by(
+        self, deadline: float, recipient: AgentId, limit: float, request_id: str
+    ) -> HostLink:
         """The connection once made; fails if that takes past ``deadline``."""
         try:
             async with asyncio.timeout_at(deadline):
@@ -658,6 +670,7 @@ class GrpcWorkerRuntime(BaseRuntime):
         except TimeoutError as error:
             if isinstance(error, RpcTimeoutError):
                 raise
+            expired = _no_reply(recipient, limit, request_id)
             raise RpcTimeoutError(f"{expired}: not connected to the host") from None
 
     async def _send_request(
@@ -860,6 +873,10 @@ class GrpcWorkerRuntime(BaseRuntime):
                 "reply to unknown or finished request %s skipped",
                 clip(response.request_id),
             )
+
+
+def _no_reply(recipient: AgentId, limit: float, request_id: str) -> str:
+    return f"no reply from {recipient} within {limit:g} s (request {request_id})"
 
 
 def _agent_id(wire: pb.AgentId) -> AgentId | None:
