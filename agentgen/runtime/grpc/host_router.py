@@ -35,7 +35,7 @@ from ..subscriptions import Subscription
 from .counters import HostCounters
 from .held_events import HeldEvents
 from .host_limits import ClientLimits
-from .limits import DEFAULT_MAX_MESSAGE_SIZE
+from .limits import DEFAULT_MAX_MESSAGE_SIZE, forwarded_frame_limit
 from .outbox import Outbox
 from .rpc_errors import ERROR_KIND_KEY, RpcErrorKind
 from .wire import (
@@ -107,6 +107,7 @@ class HostRouter:
         self._rpc_timeout = rpc_timeout
         self._limits = limits or ClientLimits()
         self._max_message_size = max_message_size
+        self._forward_limit = forwarded_frame_limit(max_message_size)
         self._outbox_limit = outbox_limit
         self.counters = counters
         self._clients: dict[str, _Client] = {}
@@ -553,6 +554,10 @@ class HostRouter:
             return
         host_request_id = f"{self._id_prefix}{next(self._request_ids)}"
         pending = _PendingRpc(client_id, request.request_id, target_type)
+        request.request_id = host_request_id
+        forwarded = message.SerializeToString()
+        if self._too_large_to_forward(forwarded, client_id, pending):
+            return
         # One timer for every forwarded request, not a call_later each.
         loop = asyncio.get_running_loop()
         self._deadlines.add_at(
@@ -562,9 +567,8 @@ class HostRouter:
             functools.partial(self._expire, target.client_id, host_request_id),
         )
         target.pending[host_request_id] = pending
-        request.request_id = host_request_id
         self.counters.rpc_forwarded += 1
-        await target.outbox.put(message.SerializeToString())
+        await target.outbox.put(forwarded)
 
     async def _route_response(self, client_id: str, message: pb.Message) -> None:
         response = message.response
@@ -592,10 +596,37 @@ class HostRouter:
             )
             return
         response.request_id = pending.request_id
+        forwarded = message.SerializeToString()
+        if self._too_large_to_forward(forwarded, client_id, pending):
+            return
         self.counters.rpc_replies += 1
         # Never waits: a caller that stopped reading must not stall the callee's
         # stream. Replies are bounded by the requests forwarded, which wait.
-        caller.outbox.put_urgent(message.SerializeToString())
+        caller.outbox.put_urgent(forwarded)
+
+    def _too_large_to_forward(
+        self, frame: bytes, client_id: str, pending: _PendingRpc
+    ) -> bool:
+        """Answer the caller with an error if ``frame`` outgrew the send limit.
+
+        Rewriting a request id can take a frame that arrived within gRPC's
+        limit past it (the caller chooses its ids); writing it would end the
+        receiver's stream, so the call fails alone, with its reason.
+        """
+        if len(frame) <= self._forward_limit:
+            return False
+        self.counters.oversized_frames += 1
+        reason = (
+            f"the frame for request {clip(pending.request_id)} from client "
+            f"{clip(client_id)} is {len(frame)} bytes once its request id is "
+            f"rewritten, over the host's {self._forward_limit}-byte limit; use "
+            "shorter request ids or a smaller message"
+        )
+        logger.warning("refused to forward a frame: %s", reason)
+        self._reply_error(
+            pending.caller_id, pending.request_id, RpcErrorKind.TOO_LARGE, reason
+        )
+        return True
 
     def _expire(self, target_id: str, host_request_id: str) -> None:
         target = self._clients.get(target_id)

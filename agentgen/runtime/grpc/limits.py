@@ -11,6 +11,7 @@ __all__ = [
     "FRAME_HEADROOM",
     "check_frame_size",
     "check_payload_size",
+    "forwarded_frame_limit",
     "frame_limit",
     "grpc_size_options",
 ]
@@ -38,13 +39,22 @@ def frame_limit(max_message_size: int) -> int:
     return max_message_size + FRAME_HEADROOM
 
 
+def forwarded_frame_limit(max_message_size: int) -> int:
+    """The largest frame the host may forward once it rewrote its request id.
+
+    A request at the frame limit gains the host's longer id; a reply gets its
+    caller's id back, which the caller chose and may be longer still, so the
+    host checks what it forwards against this.
+    """
+    return frame_limit(max_message_size) + _ID_REWRITE_ROOM
+
+
 def grpc_size_options(max_message_size: int) -> list[tuple[str, int]]:
     """gRPC channel/server options raising both send and receive limits."""
     if max_message_size <= 0:
         raise ValueError(f"max_message_size must be positive, got {max_message_size}")
-    # A frame at the limit, in a batch of one, gains its length prefix; a
-    # request at the limit, the host's longer request id.
-    limit = frame_limit(max_message_size) + _BATCH_OVERHEAD + _ID_REWRITE_ROOM
+    # A forwarded frame at its limit, in a batch of one, gains its length prefix.
+    limit = forwarded_frame_limit(max_message_size) + _BATCH_OVERHEAD
     return [
         ("grpc.max_send_message_length", limit),
         ("grpc.max_receive_message_length", limit),
