@@ -3,9 +3,9 @@
 :func:`run` is ``asyncio.run`` with a choice of loop: ``"asyncio"`` (the
 standard library's), ``"uvloop"`` (``pip install 'agentgen[uvloop]'``), or
 ``"auto"`` (uvloop when it is installed, as uvicorn does). uvloop makes every
-event-loop turn cheaper: about 30% off an in-process RPC and 10% off the CPU
-of each gRPC message (``bench/PROFILE.md``). Everything in agentgen works on
-both loops.
+event-loop turn cheaper; agentgen's own hot paths take few turns, so the
+benchmark scenarios change little on it (``bench/PROFILE.md``). Everything in
+agentgen works on both loops.
 """
 
 from __future__ import annotations
