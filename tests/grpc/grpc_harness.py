@@ -121,6 +121,14 @@ class RawPeer:
     async def receive(self, timeout: float = DEFAULT_WAIT) -> pb.Message:
         return pb.Message.FromString(await self.receive_raw(timeout))
 
+    async def answer_next_request(self) -> pb.RpcRequest:
+        """Receive a forwarded request, reply to it empty; return the request."""
+        forwarded = (await self.receive()).request
+        reply = pb.Message()
+        reply.response.request_id = forwarded.request_id
+        await self.send(reply)
+        return forwarded
+
     async def unary(self, method: str, request: Message, response_type: type[R]) -> R:
         call = self.channel.unary_unary(
             service.method_path(method),

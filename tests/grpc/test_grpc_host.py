@@ -297,10 +297,7 @@ async def test_host_deadlines_expire_only_requests_left_unanswered() -> None:
     ):
         await target.register("half-silent")
         await caller.send(request_message("answered", "half-silent"))
-        forwarded = (await target.receive()).request
-        reply = pb.Message()
-        reply.response.request_id = forwarded.request_id
-        await target.send(reply)
+        await target.answer_next_request()
         assert (await caller.receive()).response.request_id == "answered"
         await caller.send(request_message("ignored", "half-silent"))
         await target.receive()

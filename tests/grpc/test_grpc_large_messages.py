@@ -117,11 +117,8 @@ async def test_a_request_right_at_the_frame_limit_gets_the_hosts_longer_id() -> 
         for index in range(10):
             last = index == 9
             await caller.send(at_limit if last else request_message("", "at-limit"))
-            forwarded = (await target.receive()).request
+            forwarded = await target.answer_next_request()
             assert forwarded.request_id
-            reply = pb.Message()
-            reply.response.request_id = forwarded.request_id
-            await target.send(reply)
             assert not (await caller.receive()).response.error
         assert forwarded.payload.data == at_limit.request.payload.data
         assert forwarded.metadata == at_limit.request.metadata
@@ -154,10 +151,7 @@ async def test_a_reply_that_outgrows_the_limit_with_its_callers_id_fails_alone()
         assert host.counters.oversized_frames == 1
         # Both streams go on: the next call is answered.
         await caller.send(request_message("next", "at-limit"))
-        forwarded = (await target.receive()).request
-        answer = pb.Message()
-        answer.response.request_id = forwarded.request_id
-        await target.send(answer)
+        await target.answer_next_request()
         assert (await caller.receive()).response.request_id == "next"
 
 
