@@ -10,10 +10,9 @@ from typing import cast
 
 from agentgen.cli.errors import CliError, UsageProblem
 from agentgen.runtime.event_loop import (
-    LOOP_CHOICES,
     EventLoopUnavailableError,
     LoopChoice,
-    run,
+    loop_factory,
 )
 from agentgen.runtime.signals import STOP_SIGNALS, signals_set
 
@@ -56,17 +55,15 @@ def run_host(
 ) -> None:
     """Serve until SIGINT/SIGTERM; print the bound address once listening.
 
-    ``loop`` is an :data:`~agentgen.runtime.event_loop.LOOP_CHOICES` entry.
+    ``loop`` is an :data:`~agentgen.runtime.event_loop.LOOP_CHOICES` entry;
+    a bad or missing one is a usage error, raised before anything starts.
     """
-    if loop not in LOOP_CHOICES:
-        raise UsageProblem(f"--loop: unknown event loop {loop!r}")
     try:
-        run(
-            _serve(address, tls_files, max_message_size, auth_token),
-            loop=cast(LoopChoice, loop),
-        )
-    except EventLoopUnavailableError as error:
+        factory = loop_factory(cast(LoopChoice, loop))
+    except (ValueError, EventLoopUnavailableError) as error:
         raise UsageProblem(f"--loop {loop}: {error}") from error
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_serve(address, tls_files, max_message_size, auth_token))
 
 
 async def _serve(
