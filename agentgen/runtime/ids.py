@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentgen.autogen_names import (
+    AGENT_TYPE_CHARS,
+    TOPIC_TYPE_CHARS,
+    is_valid_agent_type,
+    is_valid_topic_type,
+)
+
 __all__ = ["AgentId", "TopicId", "is_valid_agent_type", "is_valid_topic_type"]
-
-_AGENT_TYPE = re.compile(r"^[\w\-\.]+\Z")
-_TOPIC_TYPE = re.compile(r"^[\w\-\.\:\=]+\Z")
-
-
-def is_valid_agent_type(value: str) -> bool:
-    """Whether ``value`` is an agent type AutoGen accepts (``^[\\w\\-\\.]+$``)."""
-    return bool(_AGENT_TYPE.match(value))
-
-
-def is_valid_topic_type(value: str) -> bool:
-    """Whether ``value`` is a topic type AutoGen accepts (``^[\\w\\-\\.\\:\\=]+$``)."""
-    return bool(_TOPIC_TYPE.match(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +29,7 @@ class AgentId:
     def __post_init__(self) -> None:
         if not is_valid_agent_type(self.type):
             raise ValueError(
-                f"invalid agent type {self.type!r}: use letters, digits, "
-                "'_', '-' and '.' only"
+                f"invalid agent type {self.type!r}: use {AGENT_TYPE_CHARS} only"
             )
         object.__setattr__(self, "_hash", hash((self.type, self.key)))
 
@@ -72,8 +64,7 @@ class TopicId:
     def __post_init__(self) -> None:
         if not is_valid_topic_type(self.type):
             raise ValueError(
-                f"invalid topic type {self.type!r}: use letters, digits, "
-                "'_', '-', '.', ':' and '=' only"
+                f"invalid topic type {self.type!r}: use {TOPIC_TYPE_CHARS} only"
             )
         object.__setattr__(self, "_hash", hash((self.type, self.source)))
 
