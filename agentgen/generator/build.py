@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agentgen.generator.contracts import AgentContract, FileContract, HandlerContract
+from agentgen.generator.contracts import AgentContract, FileContract
 from agentgen.generator.docstrings import docstring_literal
+from agentgen.generator.handlers import HandlerContract
 from agentgen.generator.imports import Imports, isort_key
 from agentgen.generator.layout import (
     INDENT,
