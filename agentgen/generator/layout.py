@@ -3,6 +3,8 @@
 A bracketed construct is written on one line when it fits in the line length;
 otherwise it is exploded to one item per line with a magic trailing comma,
 which black (default mode) preserves as it is. Items may be nested constructs.
+An assignment whose line is too long gets its value in parentheses on a line
+of its own, as black writes it.
 All code laid out here is ASCII (see :func:`string_literal`), so a line's width
 is its length.
 """
@@ -35,17 +37,31 @@ class Bracketed:
 Code = str | Bracketed
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """Code of the form ``target = value``, with a one-line ``value``.
+
+    When the line is too long, black puts the value in parentheses on a line
+    of its own.
+    """
+
+    target: str
+    value: str
+
+
 def flat(code: Code) -> str:
     """Return ``code`` written on one line."""
     return code if isinstance(code, str) else code.flat()
 
 
-def render(code: Code, indent: str = "", suffix: str = "") -> str:
+def render(code: Code | Assignment, indent: str = "", suffix: str = "") -> str:
     """Lay out ``code`` starting at ``indent``, followed on its line by ``suffix``.
 
     The first line is returned without ``indent`` (the caller places it);
     continuation lines carry their full indentation.
     """
+    if isinstance(code, Assignment):
+        return _render_assignment(code, indent, suffix)
     one_line = flat(code) + suffix
     fits = len(indent) + len(one_line) <= LINE_LENGTH
     if isinstance(code, str) or fits or not code.items:
@@ -55,6 +71,13 @@ def render(code: Code, indent: str = "", suffix: str = "") -> str:
     lines.extend(inner + render(item, inner, ",") for item in code.items)
     lines.append(indent + code.tail + suffix)
     return "\n".join(lines)
+
+
+def _render_assignment(code: Assignment, indent: str, suffix: str) -> str:
+    one_line = f"{code.target} = {code.value}{suffix}"
+    if len(indent) + len(one_line) <= LINE_LENGTH:
+        return one_line
+    return f"{code.target} = (\n{indent}{INDENT}{code.value}\n{indent}){suffix}"
 
 
 def string_literal(value: str) -> str:

@@ -1,9 +1,11 @@
-"""The pre-computed view of one generated module that the templates render.
+"""The data of one generated module, which ``agents.py.j2`` turns into code.
 
-Every string is final: names resolved, imports aliased, code laid out the way
-black lays it out and docstrings normalised. Templates only read and loop.
-Multi-line strings carry the indentation of their continuation lines; their
-first line is placed by the template.
+The template holds the code; the model holds what varies from one module to
+another, already in the form the code writes it: type references with their
+import aliases resolved (``search_pb2.SearchQuery``), string literals quoted and
+escaped, Python names, and docstring literals normalised the way black
+normalises them. A multi-line docstring carries the indentation of its
+continuation lines; the template places its first line at that indentation.
 """
 
 from __future__ import annotations
@@ -12,12 +14,24 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class MethodModel:
-    """One generated method: its ``async def`` line(s), docstring and body."""
+class TopicModel:
+    """A message type and the topic type it is published to by default."""
 
-    signature: str
-    docstring: str
-    body: str
+    message: str  # type reference
+    topic: str  # string literal
+
+
+@dataclass(frozen=True)
+class HandlerModel:
+    """One rpc: a handler method of the base class and a method of the client."""
+
+    name: str
+    name_literal: str
+    request: str  # type reference
+    response: str  # type reference, or None for google.protobuf.Empty
+    returns: bool  # whether the response is a message (not Empty)
+    handler_docstring: str
+    client_docstring: str
 
 
 @dataclass(frozen=True)
@@ -28,22 +42,21 @@ class AgentModel:
     client_name: str
     base_docstring: str
     client_docstring: str
-    agent_type: str
-    topic_subscriptions: str
-    prefix_subscriptions: str
-    handler_table: str
-    handlers: tuple[MethodModel, ...]
-    client_methods: tuple[MethodModel, ...]
+    agent_type: str  # string literal
+    topic_subscriptions: tuple[str, ...]  # string literals
+    prefix_subscriptions: tuple[str, ...]  # string literals
+    handlers: tuple[HandlerModel, ...]
 
 
 @dataclass(frozen=True)
 class ModuleModel:
     """One ``x_agents.py`` module."""
 
-    header: str
+    version: str  # of protoc-gen-agentgen
+    source_file: str  # the .proto file name, escaped for a comment
     docstring: str
-    imports: str
-    serializers: str
-    topics: str
+    imports: str  # the import block, sorted and laid out
+    messages: tuple[str, ...]  # type references of the messages to serialize
+    topics: tuple[TopicModel, ...]
     agents: tuple[AgentModel, ...]
-    all_names: str
+    exports: tuple[str, ...]  # string literals of the names of __all__

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from importlib import resources
 
 import jinja2
 
+from agentgen.generator.layout import INDENT, Assignment, Bracketed, Code, render
 from agentgen.generator.model import ModuleModel
 
 MODULE_TEMPLATE = "agents.py.j2"
@@ -17,17 +19,37 @@ def _load_template(name: str) -> str:
     return (resources.files("agentgen") / "templates" / name).read_text("utf-8")
 
 
+def code(
+    head: str, items: Iterable[Code], tail: str, is_tuple: bool = False
+) -> Bracketed:
+    """Template global: the bracketed code ``head item, item, ... tail``."""
+    return Bracketed(head, tuple(items), tail, is_tuple)
+
+
+def layout(code: Code | Assignment, indent_levels: int = 0) -> str:
+    """Template filter: ``code`` laid out as black lays it out.
+
+    ``indent_levels`` is the indentation of the line the template writes it on;
+    the continuation lines are indented from there.
+    """
+    return render(code, INDENT * indent_levels)
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """The one Jinja2 environment of the plugin."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load_template),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        extensions=["jinja2.ext.do"],
     )
+    env.globals.update(code=code, assignment=Assignment)
+    env.filters["layout"] = layout
+    return env
 
 
 def render_module(module: ModuleModel) -> str:
