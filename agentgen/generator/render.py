@@ -19,10 +19,10 @@ def _load_template(name: str) -> str:
     return (resources.files("agentgen") / "templates" / name).read_text("utf-8")
 
 
-def code(
+def bracketed(
     head: str, items: Iterable[Code], tail: str, is_tuple: bool = False
 ) -> Bracketed:
-    """Template global: the bracketed code ``head item, item, ... tail``."""
+    """Template global ``code``: the code ``head item, item, ... tail``."""
     return Bracketed(head, tuple(items), tail, is_tuple)
 
 
@@ -47,7 +47,7 @@ def environment() -> jinja2.Environment:
         autoescape=False,
         extensions=["jinja2.ext.do"],
     )
-    env.globals.update(code=code, assignment=Assignment)
+    env.globals.update(code=bracketed, assignment=Assignment)
     env.filters["layout"] = layout
     return env
 
