@@ -73,7 +73,7 @@ async def _serve(
     auth_token: str | None,
 ) -> None:
     from agentgen.runtime.grpc import GrpcHost, ServerTls
-    from agentgen.runtime.grpc.auth import check_token
+    from agentgen.runtime.grpc.protocol.auth import check_token
 
     tls = None
     if tls_files.cert is not None and tls_files.key is not None:

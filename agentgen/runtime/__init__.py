@@ -28,7 +28,7 @@ from .errors import (
 from .event_loop import EventLoopUnavailableError, LoopChoice, run
 from .ids import AgentId, TopicId
 from .inprocess import InProcessRuntime
-from .protocol import AgentFactory, AgentRuntime
+from .interface import AgentFactory, AgentRuntime
 from .serialization import (
     JSON_CONTENT_TYPE,
     PROTOBUF_CONTENT_TYPE,

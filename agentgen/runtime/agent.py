@@ -14,7 +14,7 @@ from .errors import UnexpectedReplyError, UnhandledMessageError
 from .ids import AgentId, TopicId
 
 if TYPE_CHECKING:
-    from .protocol import AgentRuntime
+    from .interface import AgentRuntime
 
 __all__ = ["Agent", "AgentClient", "Handler", "expect_reply"]
 
@@ -67,14 +67,15 @@ class Agent(abc.ABC):  # noqa: B024 - generated subclasses add the abstract hand
     """Topic type prefixes the agent subscribes to."""
     HANDLERS: ClassVar[tuple[Handler, ...]] = ()
     """The agent's message handlers."""
+    HANDLERS_BY_TYPE: ClassVar[Mapping[type[Message], Handler]] = {}
+    """``HANDLERS`` by request message class (set for each subclass)."""
 
-    _dispatch: ClassVar[Mapping[type[Message], Handler]] = {}
     _bound_id: AgentId | None = None
     _bound_runtime: AgentRuntime | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._dispatch = {handler.request: handler for handler in cls.HANDLERS}
+        cls.HANDLERS_BY_TYPE = {handler.request: handler for handler in cls.HANDLERS}
 
     def bind(self, runtime: AgentRuntime, agent_id: AgentId) -> None:
         """Attach the agent to its runtime and id (done by the runtime)."""
@@ -100,11 +101,11 @@ class Agent(abc.ABC):  # noqa: B024 - generated subclasses add the abstract hand
 
     def handler_for(self, message: object) -> Handler | None:
         """The handler for ``message``'s type, if this agent has one."""
-        return self._dispatch.get(type(message))  # type: ignore[arg-type]
+        return self.HANDLERS_BY_TYPE.get(type(message))  # type: ignore[arg-type]
 
     async def on_message(self, message: Any, ctx: MessageContext) -> Any:
         """Run the handler for ``message``; the runtime calls this."""
-        handler = self._dispatch.get(type(message))
+        handler = self.HANDLERS_BY_TYPE.get(type(message))
         if handler is None:
             raise UnhandledMessageError(
                 f"agent {self.id} ({type(self).__name__}) has no handler for "

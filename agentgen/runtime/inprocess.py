@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from .base import YIELD_EVERY, BaseRuntime
-from .context import MessageContext
+from .base import BaseRuntime
 from .ids import AgentId, TopicId
-from .mailbox import Envelope, Mailbox
+from .local.mailbox import Envelope, Mailbox
+from .local.replies import await_reply, reply_outcome
 from .topics import default_topic_for
 
-__all__ = ["InProcessRuntime"]
+__all__ = ["YIELD_EVERY", "InProcessRuntime"]
+
+YIELD_EVERY = 256
+"""In-process publishes and RPCs after which the caller yields to the event
+loop once. An RPC to an idle agent whose handler never awaits, and a publish
+to mailboxes with room, complete without a turn of the loop: a loop of them
+would never let other tasks run. Publishing in batches also keeps mailboxes
+short (a quarter less CPU per message than filling them to capacity)."""
 
 
 class InProcessRuntime(BaseRuntime):
@@ -19,6 +27,8 @@ class InProcessRuntime(BaseRuntime):
     Messages are passed by reference, not serialized. Each agent handles one
     message at a time, in arrival order; different agents run concurrently.
     """
+
+    _turn_calls = 0
 
     async def publish_message(
         self,
@@ -29,6 +39,8 @@ class InProcessRuntime(BaseRuntime):
         message_id: str | None = None,
     ) -> None:
         """Publish ``message`` to ``topic_id`` (default: its type's topic)."""
+        if not self._running:
+            self._require_running()
         topic = topic_id if topic_id is not None else default_topic_for(message)
         self._turn_calls += 1
         if self._turn_calls >= YIELD_EVERY:
@@ -36,8 +48,13 @@ class InProcessRuntime(BaseRuntime):
         # Queued here rather than in a helper coroutine: one coroutine frame
         # less per publish. Waits only for full mailboxes (back-pressure).
         full: list[tuple[Mailbox, Envelope]] = []
-        self._queue_event(
-            message, topic, sender, message_id or self.new_message_id(), full
+        self.local.queue_event(
+            message,
+            topic,
+            sender,
+            message_id or self._ids.next(),
+            self.subscription_table.recipients(topic),
+            full,
         )
         for mailbox, envelope in full:
             await mailbox.put(envelope)
@@ -59,25 +76,22 @@ class InProcessRuntime(BaseRuntime):
         :class:`~agentgen.runtime.errors.RpcTimeoutError` after ``timeout``
         seconds (default: the runtime's ``rpc_timeout``).
         """
-        message_id = message_id or self.new_message_id()
+        if not self._running:
+            self._require_running()
+        message_id = message_id or self._ids.next()
         self._turn_calls += 1
         if self._turn_calls >= YIELD_EVERY:
             await self._yield_turn()
-        caller = self._eager_caller()
-        mailbox = self._mailboxes.get(recipient)
-        if caller is None or mailbox is None or not mailbox.ready:
-            reply = await self._dispatch_request(message, recipient, sender, message_id)
-            return await self._await_reply(reply, recipient, timeout)
-        self._require_running()
-        reply = caller.get_loop().create_future()
-        mailbox.reserved = True
-        self._begin_work()
-        self._run_eagerly(
-            caller,
-            mailbox,
-            recipient,
-            (message, MessageContext(sender, None, True, message_id), reply),
-        )
-        if reply.done():
-            return self._reply_outcome(reply)
-        return await self._await_reply(reply, recipient, timeout)
+        local = self.local
+        reply = local.send_eagerly(message, recipient, sender, message_id)
+        if reply is None:
+            reply = await local.request(message, recipient, sender, message_id)
+        elif reply.done():
+            return reply_outcome(reply)
+        limit = self.rpc_timeout if timeout is None else timeout
+        return await await_reply(self._deadlines, reply, recipient, limit)
+
+    async def _yield_turn(self) -> None:
+        """Let other tasks run: see :data:`YIELD_EVERY`."""
+        self._turn_calls = 0
+        await asyncio.sleep(0)

@@ -16,8 +16,8 @@ import asyncio
 import time
 
 from agentgen.protos import agent_worker_pb2 as pb
-from agentgen.runtime.grpc.counters import HostCounters
-from agentgen.runtime.grpc.host_router import HostRouter
+from agentgen.runtime.grpc.host.counters import HostCounters
+from agentgen.runtime.grpc.host.router import HostRouter
 
 
 def _request(request_id: str, size: int) -> bytes:
@@ -50,12 +50,12 @@ async def _run(calls: int, size: int) -> float:
         hold_unrouted=0.0,
         hold_unrouted_bytes=0,
     )
-    caller = router.open_channel("caller")
-    callee = router.open_channel("callee")
-    router.register_agent_type("callee", "callee")
+    caller = router.registry.open_channel("caller")
+    callee = router.registry.open_channel("callee")
+    router.registry.register_agent_type("callee", "callee")
     # The host's ids are its prefix and a counter: the replies are made up
     # front, so that only the router's work is timed.
-    prefix = router._id_prefix
+    prefix = router.request_id_prefix
     requests = [_request(f"caller-{n}", size) for n in range(calls)]
     replies = [_reply(f"{prefix}{n + 1}", size) for n in range(calls)]
     started = time.process_time()

@@ -28,7 +28,8 @@ from security.hostile import (
 )
 
 from agentgen.protos import agent_worker_pb2 as pb
-from agentgen.runtime.grpc import GrpcHost, service
+from agentgen.runtime.grpc import GrpcHost
+from agentgen.runtime.grpc.protocol import service
 from agentgen.runtime.ids import is_valid_topic_type
 
 from .frames import TEXT, hostile_frames

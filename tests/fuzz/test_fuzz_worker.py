@@ -31,7 +31,7 @@ from security.hostile import (
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import Agent, MessageContext
 from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
-from agentgen.runtime.grpc.rpc_errors import ERROR_KIND_KEY
+from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY
 
 from .frames import cloud_events, requests
 from .profile import fuzz_settings

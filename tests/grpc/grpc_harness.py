@@ -18,7 +18,8 @@ import grpc
 from google.protobuf.message import Message
 
 from agentgen.protos import agent_worker_pb2 as pb
-from agentgen.runtime.grpc import GrpcWorkerRuntime, service
+from agentgen.runtime.grpc import GrpcWorkerRuntime
+from agentgen.runtime.grpc.protocol import service
 
 DEFAULT_WAIT = 10.0
 

@@ -13,7 +13,8 @@ from grpc_harness import RawPeer, bounded, event_message, running_worker, wait_u
 
 from agentgen.protos import cloudevent_pb2
 from agentgen.runtime import AgentId, TopicId
-from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime, batching, service
+from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
+from agentgen.runtime.grpc.protocol import batching, service
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,14 +1,15 @@
-"""The batch framing of ``agentgen.runtime.grpc.batching``, without gRPC."""
+"""The batch framing of ``agentgen.runtime.grpc.protocol.batching``, without gRPC."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from google.protobuf import wrappers_pb2
 
-from agentgen.runtime.grpc import batching
-from agentgen.runtime.grpc.batching import (
+from agentgen.runtime.grpc.protocol import batching
+from agentgen.runtime.grpc.protocol.batching import (
     MAX_BATCH_BYTES,
     MAX_BATCH_FRAMES,
     MalformedBatchError,
@@ -16,9 +17,9 @@ from agentgen.runtime.grpc.batching import (
     take_queued,
     unpack,
 )
-from agentgen.runtime.grpc.connection import HostSession
-from agentgen.runtime.grpc.counters import WorkerCounters
-from agentgen.runtime.grpc.outbox import Outbox
+from agentgen.runtime.grpc.protocol.frames import FrameReader
+from agentgen.runtime.grpc.protocol.outbox import Outbox
+from agentgen.runtime.grpc.worker.counters import WorkerCounters
 
 SIZES = [0, 1, 127, 128, 300, 16_383, 16_384, 70_000, 2_097_152]
 
@@ -92,20 +93,17 @@ def test_take_queued_never_waits_on_an_empty_outbox() -> None:
     assert take_queued(outbox, b"only", len) == [b"only"]
 
 
-async def test_a_worker_counts_and_skips_a_malformed_batch_from_the_host() -> None:
+def test_a_worker_counts_and_skips_a_malformed_batch_from_the_host(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     counters = WorkerCounters()
-    session = HostSession(
-        None,  # type: ignore[arg-type]  # no call is made
-        outbox_limit=4,
-        call_timeout=1.0,
-        on_frame=lambda _session, _frame: None,
-        on_written=lambda _item: None,
-        counters=counters,
-    )
-    session.batched = True
-    assert session._frames_of(b"\x05ab") == []
+    logger = logging.getLogger("agentgen.runtime.grpc.worker")
+    reader = FrameReader(counters, logger, "the host (client {})")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        assert reader.frames(b"\x05ab", "c1") == []
     assert counters.malformed_batches == 1
-    assert session._frames_of(pack([b"a", b"bc"])) == [b"a", b"bc"]
+    assert counters.batches_received == 1
+    assert "malformed 3-byte batch from the host (client c1)" in caplog.text
+    assert reader.frames(pack([b"a", b"bc"]), "c1") == [b"a", b"bc"]
     assert counters.malformed_batches == 1
-    session.batched = False
-    assert session._frames_of(b"\x05ab") == [b"\x05ab"]  # one frame, as sent
+    assert counters.batches_received == 2

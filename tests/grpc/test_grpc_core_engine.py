@@ -31,7 +31,7 @@ class Recorder:
 sys.meta_path.insert(0, Recorder())
 if sys.argv[1] == "grpc-first":
     import grpc
-import agentgen.runtime.grpc.worker
+import agentgen.runtime.grpc.worker.runtime
 print(json.dumps({"seen": seen, "after": os.environ.get("GRPC_EXPERIMENTS")}))
 """
 

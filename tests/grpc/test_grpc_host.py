@@ -13,8 +13,9 @@ import pytest
 from grpc_harness import RawPeer, bounded, event_message, request_message, wait_until
 
 from agentgen.protos import agent_worker_pb2 as pb
-from agentgen.runtime.grpc import GrpcHost, service
-from agentgen.runtime.grpc.rpc_errors import ERROR_KIND_KEY, RpcErrorKind
+from agentgen.runtime.grpc import GrpcHost
+from agentgen.runtime.grpc.protocol import service
+from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 
 pytestmark = pytest.mark.timeout(60)
 

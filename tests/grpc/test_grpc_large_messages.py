@@ -12,12 +12,12 @@ from grpc_harness import RawPeer, request_message, running_worker
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import AgentId, MessageTooLargeError, TopicId
 from agentgen.runtime.grpc import DEFAULT_MAX_MESSAGE_SIZE, GrpcHost
-from agentgen.runtime.grpc.limits import (
+from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+from agentgen.runtime.grpc.protocol.size_limits import (
     forwarded_frame_limit,
     frame_limit,
     grpc_size_options,
 )
-from agentgen.runtime.grpc.rpc_errors import ERROR_KIND_KEY, RpcErrorKind
 
 pytestmark = pytest.mark.timeout(120)
 

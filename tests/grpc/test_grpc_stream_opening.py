@@ -15,7 +15,7 @@ import grpc
 import pytest
 from grpc_harness import DEFAULT_WAIT, running_worker, wait_until
 
-from agentgen.runtime.grpc import batching, service
+from agentgen.runtime.grpc.protocol import batching, service
 
 pytestmark = pytest.mark.timeout(60)
 

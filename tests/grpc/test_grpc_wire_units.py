@@ -27,18 +27,18 @@ from agentgen.runtime import (
     UnknownPayload,
 )
 from agentgen.runtime.grpc import ConnectionLostError
-from agentgen.runtime.grpc.outbox import Outbox
-from agentgen.runtime.grpc.rpc_errors import (
+from agentgen.runtime.grpc.protocol.codec import PayloadCodec
+from agentgen.runtime.grpc.protocol.frames import (
+    InvalidSubscriptionError,
+    MalformedFrameError,
+    subscription_from_wire,
+    subscription_to_wire,
+)
+from agentgen.runtime.grpc.protocol.outbox import Outbox
+from agentgen.runtime.grpc.protocol.rpc_error_kinds import (
     ERROR_KIND_KEY,
     RpcErrorKind,
     exception_for_error,
-)
-from agentgen.runtime.grpc.wire import (
-    InvalidSubscriptionError,
-    MalformedFrameError,
-    PayloadCodec,
-    subscription_from_wire,
-    subscription_to_wire,
 )
 
 

@@ -18,7 +18,7 @@ from agentgen.runtime import (
     TypeSubscription,
 )
 from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime, HostRefusedError
-from agentgen.runtime.grpc.address import resolve_worker_target
+from agentgen.runtime.grpc.protocol.address import resolve_worker_target
 
 pytestmark = pytest.mark.timeout(60)
 

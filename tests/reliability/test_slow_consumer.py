@@ -22,8 +22,8 @@ from agentgen.runtime import (
     TypeSubscription,
 )
 from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
-from agentgen.runtime.grpc.counters import HostCounters
-from agentgen.runtime.grpc.host_router import HostRouter
+from agentgen.runtime.grpc.host.counters import HostCounters
+from agentgen.runtime.grpc.host.router import HostRouter
 
 from .echo_worker import Echo
 from .tallies import Counter, Tally
@@ -217,9 +217,9 @@ async def test_a_reply_to_a_caller_that_stopped_reading_does_not_stall_the_calle
         hold_unrouted=0,
         hold_unrouted_bytes=0,
     )
-    to_caller = router.open_channel("caller")
-    to_callee = router.open_channel("callee")
-    router.register_agent_type("callee", "echo")
+    to_caller = router.registry.open_channel("caller")
+    to_callee = router.registry.open_channel("callee")
+    router.registry.register_agent_type("callee", "echo")
     request = pb.Message()
     request.request.request_id = "call-1"
     request.request.target.type = "echo"

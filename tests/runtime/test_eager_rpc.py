@@ -30,7 +30,8 @@ from agentgen.runtime import (
     TopicId,
     UndeliverableError,
 )
-from agentgen.runtime.base import EAGER_DEPTH_LIMIT, YIELD_EVERY
+from agentgen.runtime.inprocess import YIELD_EVERY
+from agentgen.runtime.local import EAGER_DEPTH_LIMIT
 
 WAIT_LIMIT = 5.0
 Text = wrappers_pb2.StringValue

@@ -19,7 +19,7 @@ from agentgen.runtime import (
     TypeSubscription,
     UndeliverableError,
 )
-from agentgen.runtime.base import YIELD_EVERY
+from agentgen.runtime.inprocess import YIELD_EVERY
 
 from .agents import Recorder
 

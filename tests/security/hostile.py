@@ -21,7 +21,7 @@ from grpc_harness import (
     wait_until,
 )
 
-from agentgen.runtime.grpc.auth import authorization_metadata
+from agentgen.runtime.grpc.protocol.auth import authorization_metadata
 
 __all__ = [
     "Arrivals",

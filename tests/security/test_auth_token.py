@@ -19,10 +19,9 @@ from agentgen.runtime.grpc import (
     AuthenticationError,
     GrpcHost,
     GrpcWorkerRuntime,
-    batching,
-    service,
 )
-from agentgen.runtime.grpc.auth import AUTH_TOKEN_VARIABLE, TokenCheck
+from agentgen.runtime.grpc.protocol import batching, service
+from agentgen.runtime.grpc.protocol.auth import AUTH_TOKEN_VARIABLE, TokenCheck
 
 from .hostile import Arrivals, Collector, TokenPeer, event_message, recorded_logs
 

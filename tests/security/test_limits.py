@@ -16,9 +16,9 @@ from agentgen.runtime.grpc import (
     GrpcHost,
     GrpcWorkerRuntime,
     HostRefusedError,
-    service,
 )
-from agentgen.runtime.grpc.rpc_errors import ERROR_KIND_KEY, RpcErrorKind
+from agentgen.runtime.grpc.protocol import service
+from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 
 from .hostile import (
     RawPeer,

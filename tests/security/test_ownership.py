@@ -8,7 +8,8 @@ import grpc
 import pytest
 
 from agentgen.protos import agent_worker_pb2 as pb
-from agentgen.runtime.grpc import ClientLimits, GrpcHost, service
+from agentgen.runtime.grpc import ClientLimits, GrpcHost
+from agentgen.runtime.grpc.protocol import service
 
 from .hostile import (
     RawPeer,

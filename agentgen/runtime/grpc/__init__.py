@@ -3,8 +3,12 @@
 Importing this package imports ``grpc``; :mod:`agentgen.runtime` re-exports
 :class:`GrpcWorkerRuntime` and :class:`GrpcHost` lazily. The names below are
 imported lazily too, each from its own module, so that a worker process does
-not import the host side (``host``, ``host_router``, ``host_servicer``) and a
-process without TLS does not import the TLS module.
+not import the host side (the ``host`` package) and a process without TLS
+does not import the TLS module.
+
+Layout: ``protocol/`` is the wire protocol as bytes and frames, shared by
+both sides; ``worker/`` is :class:`GrpcWorkerRuntime`; ``host/`` is
+:class:`GrpcHost`. See ``docs/architecture.md``.
 
 ``grpc`` itself is imported here first, through :mod:`.core_engine`, which
 picks grpc core's socket engine before grpc reads its settings.
@@ -20,14 +24,15 @@ from .core_engine import import_grpc
 import_grpc()
 
 if TYPE_CHECKING:
-    from .auth import AuthenticationError
-    from .counters import HostCounters, WorkerCounters
-    from .errors import ConnectionLostError, HostRefusedError
-    from .host import DEFAULT_HOST_ADDRESS, GrpcHost
-    from .host_limits import ClientLimits
-    from .limits import DEFAULT_MAX_MESSAGE_SIZE
-    from .tls import ClientTls, ServerTls
-    from .worker import GrpcWorkerRuntime
+    from .host.client_limits import ClientLimits
+    from .host.counters import HostCounters
+    from .host.server import DEFAULT_HOST_ADDRESS, GrpcHost
+    from .protocol.auth import AuthenticationError
+    from .protocol.connection_errors import ConnectionLostError, HostRefusedError
+    from .protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE
+    from .protocol.tls import ClientTls, ServerTls
+    from .worker.counters import WorkerCounters
+    from .worker.runtime import GrpcWorkerRuntime
 
 __all__ = [
     "DEFAULT_HOST_ADDRESS",
@@ -45,18 +50,18 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
-    "AuthenticationError": "auth",
-    "HostCounters": "counters",
-    "WorkerCounters": "counters",
-    "ConnectionLostError": "errors",
-    "HostRefusedError": "errors",
-    "DEFAULT_HOST_ADDRESS": "host",
-    "GrpcHost": "host",
-    "ClientLimits": "host_limits",
-    "DEFAULT_MAX_MESSAGE_SIZE": "limits",
-    "ClientTls": "tls",
-    "ServerTls": "tls",
-    "GrpcWorkerRuntime": "worker",
+    "AuthenticationError": "protocol.auth",
+    "ConnectionLostError": "protocol.connection_errors",
+    "HostRefusedError": "protocol.connection_errors",
+    "DEFAULT_MAX_MESSAGE_SIZE": "protocol.size_limits",
+    "ClientTls": "protocol.tls",
+    "ServerTls": "protocol.tls",
+    "DEFAULT_HOST_ADDRESS": "host.server",
+    "GrpcHost": "host.server",
+    "ClientLimits": "host.client_limits",
+    "HostCounters": "host.counters",
+    "GrpcWorkerRuntime": "worker.runtime",
+    "WorkerCounters": "worker.counters",
 }
 
 

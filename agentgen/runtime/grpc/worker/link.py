@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import asyncio
 
-from .connection import HostSession, Outgoing
+from .stream import Outgoing, WorkerStream
 
-__all__ = ["HostLink"]
+__all__ = ["StreamPair"]
 
 
-class HostLink:
-    """Two :class:`HostSession` streams opened, watched and closed together."""
+class StreamPair:
+    """Two :class:`WorkerStream` streams opened, watched and closed together."""
 
-    def __init__(self, serving: HostSession, calls: HostSession) -> None:
+    def __init__(self, serving: WorkerStream, calls: WorkerStream) -> None:
         self.serving = serving
         self.calls = calls
 
@@ -47,9 +47,9 @@ class HostLink:
     @property
     def end_reason(self) -> str:
         """Why the first stream to end ended."""
-        for session in (self.serving, self.calls):
-            if session.ended.is_set():
-                return session.end_reason
+        for stream in (self.serving, self.calls):
+            if stream.ended.is_set():
+                return stream.end_reason
         return ""
 
     async def open(self) -> None:
@@ -70,8 +70,8 @@ class HostLink:
     async def wait_ended(self) -> None:
         """Wait until either stream ends."""
         waiters = [
-            asyncio.create_task(session.ended.wait())
-            for session in (self.serving, self.calls)
+            asyncio.create_task(stream.ended.wait())
+            for stream in (self.serving, self.calls)
         ]
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)

@@ -10,11 +10,11 @@ from google.protobuf import empty_pb2
 
 from agentgen.protos import agent_worker_pb2 as pb
 
-from ..errors import RpcTimeoutError, SerializationError
-from ..ids import AgentId
-from ..serialization import JSON_CONTENT_TYPE, UnknownPayload
-from .rpc_errors import exception_for_error
-from .wire import PayloadCodec
+from ...errors import RpcTimeoutError, SerializationError
+from ...ids import AgentId
+from ...serialization import JSON_CONTENT_TYPE, UnknownPayload
+from ..protocol.codec import PayloadCodec
+from ..protocol.rpc_error_kinds import exception_for_error
 
 __all__ = ["PendingCall", "PendingCalls", "reply_value"]
 

@@ -1,4 +1,4 @@
-"""Encoding and decoding of the frames on the ``OpenChannel`` stream.
+"""Message payloads in AutoGen's encodings: RPC payloads and CloudEvent frames.
 
 Events are CloudEvents as AutoGen writes them (reference §3): protobuf
 messages travel as ``proto_data`` (an ``Any``) with ``datacontenttype``
@@ -19,59 +19,32 @@ from google.protobuf.message import DecodeError, Message
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
-from ..errors import SerializationError
-from ..ids import AgentId, TopicId
-from ..log_text import clip
-from ..serialization import (
+from ...errors import SerializationError
+from ...ids import AgentId, TopicId
+from ...log_text import clip
+from ...serialization import (
     JSON_CONTENT_TYPE,
     PROTOBUF_CONTENT_TYPE,
     ProtobufSerializer,
     SerializerRegistry,
     UnknownPayload,
 )
-from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
-from .limits import check_payload_size
-from .rpc_errors import ERROR_KIND_KEY, RpcErrorKind
+from .frames import (
+    CONTENT_TYPE_ATTRIBUTE,
+    MESSAGE_KIND_ATTRIBUTE,
+    PUBLISH_KIND,
+    SCHEMA_ATTRIBUTE,
+    SENDER_KEY_ATTRIBUTE,
+    SENDER_TYPE_ATTRIBUTE,
+    SPEC_VERSION,
+    UNKNOWN_SENDER,
+    MalformedFrameError,
+)
+from .size_limits import check_payload_size
 
-__all__ = [
-    "CONTENT_TYPE_ATTRIBUTE",
-    "MESSAGE_KIND_ATTRIBUTE",
-    "RESENT_ATTRIBUTE",
-    "SCHEMA_ATTRIBUTE",
-    "SENDER_KEY_ATTRIBUTE",
-    "SENDER_TYPE_ATTRIBUTE",
-    "InvalidSubscriptionError",
-    "MalformedFrameError",
-    "PayloadCodec",
-    "error_response_frame",
-    "is_resent",
-    "mark_resent",
-    "request_frame",
-    "response_frame",
-    "subscription_from_wire",
-    "subscription_to_wire",
-]
+__all__ = ["PayloadCodec"]
 
-CONTENT_TYPE_ATTRIBUTE: Final = "datacontenttype"
-SCHEMA_ATTRIBUTE: Final = "dataschema"
-SENDER_TYPE_ATTRIBUTE: Final = "agagentsendertype"
-SENDER_KEY_ATTRIBUTE: Final = "agagentsenderkey"
-MESSAGE_KIND_ATTRIBUTE: Final = "agmsgkind"
-PUBLISH_KIND: Final = "publish"
-RESENT_ATTRIBUTE: Final = "agresent"
-"""Extension attribute of an event sent again after a reconnection (agentgen)."""
-SPEC_VERSION: Final = "1.0"
-UNKNOWN_SENDER: Final = "unknown"
-"""What AutoGen Python publishers write as sender type and key when there is none."""
 _CLASS_CACHE_LIMIT: Final = 10_000
-
-
-class MalformedFrameError(ValueError):
-    """A received frame cannot be understood (bad topic, no data, bad payload)."""
-
-
-class InvalidSubscriptionError(ValueError):
-    """A wire ``agents.Subscription`` describes no valid subscription."""
 
 
 class PayloadCodec:
@@ -263,106 +236,3 @@ def _sender(attributes: Any) -> AgentId | None:
         return AgentId(sender_type, sender_key)
     except ValueError:
         return None
-
-
-def mark_resent(frame: bytes) -> bytes:
-    """``frame`` (a ``Message{cloudEvent}``) marked as sent again.
-
-    Receivers drop a marked event whose id they have already seen; an
-    unmarked one is always delivered (a publisher may reuse an id).
-    """
-    message = pb.Message.FromString(frame)
-    message.cloudEvent.attributes[RESENT_ATTRIBUTE].ce_boolean = True
-    return message.SerializeToString()
-
-
-def is_resent(event: cloudevent_pb2.CloudEvent) -> bool:
-    """Whether ``event`` was marked by :func:`mark_resent`."""
-    attribute = event.attributes.get(RESENT_ATTRIBUTE)
-    return attribute is not None and attribute.ce_boolean
-
-
-def subscription_from_wire(message: pb.Subscription) -> Subscription:
-    """The subscription a wire ``agents.Subscription`` describes."""
-    kind = message.WhichOneof("subscription")
-    try:
-        if kind == "typeSubscription":
-            rule = message.typeSubscription
-            return TypeSubscription(rule.topic_type, rule.agent_type, message.id)
-        if kind == "typePrefixSubscription":
-            prefix = message.typePrefixSubscription
-            return TypePrefixSubscription(
-                prefix.topic_type_prefix, prefix.agent_type, message.id
-            )
-    except ValueError as error:
-        raise InvalidSubscriptionError(
-            f"Invalid subscription message: {error}"
-        ) from error
-    raise InvalidSubscriptionError(
-        "Invalid subscription message: neither typeSubscription nor "
-        "typePrefixSubscription is set"
-    )
-
-
-def subscription_to_wire(subscription: Subscription) -> pb.Subscription:
-    """The wire ``agents.Subscription`` for ``subscription``."""
-    message = pb.Subscription(id=subscription.id)
-    if isinstance(subscription, TypePrefixSubscription):
-        message.typePrefixSubscription.topic_type_prefix = (
-            subscription.topic_type_prefix
-        )
-        message.typePrefixSubscription.agent_type = subscription.agent_type
-    elif isinstance(subscription, TypeSubscription):
-        message.typeSubscription.topic_type = subscription.topic_type
-        message.typeSubscription.agent_type = subscription.agent_type
-    else:
-        raise TypeError(f"no wire form for {subscription!r}")
-    return message
-
-
-def request_frame(
-    request_id: str,
-    target: AgentId,
-    sender: AgentId | None,
-    type_name: str,
-    content_type: str,
-    data: bytes,
-) -> bytes:
-    """``Message{request}`` for one RPC."""
-    frame = pb.Message()
-    request = frame.request
-    request.request_id = request_id
-    request.target.type = target.type
-    request.target.key = target.key
-    if sender is not None:
-        request.source.type = sender.type
-        request.source.key = sender.key
-    payload = request.payload
-    payload.data_type = type_name
-    payload.data_content_type = content_type
-    payload.data = data
-    return frame.SerializeToString()
-
-
-def response_frame(
-    request_id: str, type_name: str, content_type: str, data: bytes
-) -> bytes:
-    """``Message{response}`` carrying a reply payload."""
-    frame = pb.Message()
-    response = frame.response
-    response.request_id = request_id
-    payload = response.payload
-    payload.data_type = type_name
-    payload.data_content_type = content_type
-    payload.data = data
-    return frame.SerializeToString()
-
-
-def error_response_frame(request_id: str, kind: RpcErrorKind, reason: str) -> bytes:
-    """``Message{response{request_id, error}}`` with the error kind in metadata."""
-    frame = pb.Message()
-    response = frame.response
-    response.request_id = request_id
-    response.error = reason
-    response.metadata[ERROR_KIND_KEY] = kind.value
-    return frame.SerializeToString()

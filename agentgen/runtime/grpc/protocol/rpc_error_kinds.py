@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
-from ..errors import (
+from ...errors import (
     AgentgenError,
     MessageTooLargeError,
     RemoteError,
@@ -21,7 +21,7 @@ from ..errors import (
     UnexpectedReplyError,
     UnhandledMessageError,
 )
-from .errors import ConnectionLostError
+from .connection_errors import ConnectionLostError
 
 __all__ = ["ERROR_KIND_KEY", "RpcErrorKind", "exception_for_error"]
 

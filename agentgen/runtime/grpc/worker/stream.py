@@ -1,10 +1,12 @@
 """The worker's side of one data stream to the host.
 
-A :class:`HostSession` owns one stream, opened with a fresh ``client-id``: a
+A :class:`WorkerStream` owns one stream, opened with a fresh ``client-id``: a
 task writes the frames of its outbox in order, another hands each received
 frame to the worker, and stops reading while the worker says so (the
-awaitable ``on_frame`` may return). A session is never reopened; the worker
-makes a new one after a loss.
+awaitable ``on_frame`` may return). A stream is never reopened; the worker
+makes a new one after a loss. Each frame counts as one unit of the worker's
+:class:`~agentgen.runtime.local.work.WorkCount` from queued until written
+(or handed back unsent by :meth:`WorkerStream.end`).
 
 The stream is ``OpenBatchChannel`` (several frames per gRPC message, see
 :mod:`.batching`) when the host advertises it, else AutoGen's ``OpenChannel``.
@@ -22,16 +24,17 @@ from google.protobuf.message import Message
 
 from agentgen.protos import agent_worker_pb2 as pb
 
-from ..uuids import random_uuid
-from . import batching, service
-from .auth import authorization_metadata
-from .counters import WorkerCounters
-from .outbox import Outbox
+from ...local.work import WorkCount
+from ...uuids import random_uuid
+from ..protocol import batching, service
+from ..protocol.auth import authorization_metadata
+from ..protocol.frames import FrameReader
+from ..protocol.outbox import Outbox
 
 if TYPE_CHECKING:
-    from .tls import ClientTls
+    from ..protocol.tls import ClientTls
 
-__all__ = ["HostSession", "Outgoing", "open_host_channel"]
+__all__ = ["Outgoing", "WorkerStream", "open_host_channel"]
 
 logger = logging.getLogger("agentgen.runtime.grpc.worker")
 
@@ -54,7 +57,7 @@ def open_host_channel(
     return grpc.aio.secure_channel(target, tls.credentials(), options)
 
 
-class HostSession:
+class WorkerStream:
     """One ``OpenChannel`` stream and the unary calls made under its client id."""
 
     def __init__(
@@ -63,13 +66,16 @@ class HostSession:
         *,
         outbox_limit: int,
         call_timeout: float,
-        on_frame: Callable[[HostSession, bytes], Awaitable[None] | None],
+        on_frame: Callable[[WorkerStream, bytes], Awaitable[None] | None],
         on_written: Callable[[Outgoing], None],
+        reader: FrameReader,
+        work: WorkCount,
         auth_token: str | None = None,
-        counters: WorkerCounters | None = None,
     ) -> None:
         self.client_id = random_uuid()
         self.outbox = Outbox[Outgoing](outbox_limit)
+        """The frames waiting to be written: put them with :meth:`send` or
+        :meth:`send_now`, which count them as work."""
         self.ended = asyncio.Event()
         self.end_reason = ""
         self._channel = channel
@@ -83,7 +89,8 @@ class HostSession:
             self._metadata += (authorization_metadata(auth_token),)
         self._call: grpc.aio.StreamStreamCall[bytes, bytes] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._counters = counters
+        self._reader = reader
+        self._work = work
         self.batched = False
         """Whether the stream carries batches (the host offered them)."""
         self._writing: list[Outgoing] = []
@@ -201,6 +208,29 @@ class HostSession:
         assert isinstance(response, response_type)
         return response
 
+    async def send(self, item: Outgoing) -> bool:
+        """Queue ``item``, waiting while the outbox is full; ``False`` if ended.
+
+        The item counts as work from the call on (while it waits too).
+        """
+        work = self._work
+        work.add()
+        try:
+            queued = await self.outbox.put(item)
+        except BaseException:  # cancelled while waiting for room
+            work.done()
+            raise
+        if not queued:
+            work.done()
+        return queued
+
+    def send_now(self, item: Outgoing) -> bool:
+        """Queue ``item`` whatever the outbox's fill; ``False`` if ended."""
+        if not self.outbox.put_urgent(item):
+            return False
+        self._work.add()
+        return True
+
     async def _write(self, call: grpc.aio.StreamStreamCall[bytes, bytes]) -> None:
         outbox = self.outbox
         batched = self.batched
@@ -218,6 +248,7 @@ class HostSession:
                 self._writing = []
                 for each in items:
                     self._on_written(each)
+                self._work.done(len(items))
             await call.done_writing()
         except asyncio.CancelledError:
             raise
@@ -246,18 +277,7 @@ class HostSession:
         """The frames of one stream message; none if it is a malformed batch."""
         if not self.batched:
             return [message]
-        try:
-            return batching.unpack(message)
-        except batching.MalformedBatchError as error:
-            if self._counters is not None:
-                self._counters.malformed_batches += 1
-            logger.warning(
-                "skipped a malformed %d-byte batch from the host (client %s): %s",
-                len(message),
-                self.client_id,
-                error,
-            )
-            return []
+        return self._reader.frames(message, self.client_id)
 
     def _end(self, reason: str) -> None:
         if not self.ended.is_set():
@@ -283,11 +303,15 @@ class HostSession:
         """End the stream now; return the frames it has not written.
 
         The frames being written count as unsent: they may or may not have
-        reached the host, and ``on_written`` is not called for them.
+        reached the host, and ``on_written`` is not called for them. They no
+        longer count as work here (the caller may queue them elsewhere).
         """
         self._end(reason)
         writing, self._writing = self._writing, []
-        return [*writing, *self.outbox.drain()]
+        unsent = [*writing, *self.outbox.drain()]
+        if unsent:
+            self._work.done(len(unsent))
+        return unsent
 
     async def close(self, reason: str) -> None:
         """End the stream now and wait for its tasks (see :meth:`end`)."""

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..errors import (
+from ...errors import (
     MessageTooLargeError,
     RemoteError,
     UndeliverableError,
     UnexpectedReplyError,
     UnhandledMessageError,
 )
-from .rpc_errors import RpcErrorKind
-from .wire import PayloadCodec, error_response_frame, response_frame
+from ..protocol.codec import PayloadCodec
+from ..protocol.frames import error_response_frame, response_frame
+from ..protocol.rpc_error_kinds import RpcErrorKind
 
 __all__ = ["classify_failure", "reply_frame"]
 

@@ -22,7 +22,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from enum import Enum
 
-from ..errors import NotDeliveredError
+from ...errors import NotDeliveredError
+from ...local.work import WorkCount
 
 __all__ = ["BufferedPublish", "HeldKind", "PublishBuffer"]
 
@@ -67,7 +68,8 @@ class PublishBuffer:
     bounded by the stream's outbox and the resend window).
     ``on_removed(entries, reason)`` is called for entries that leave the
     buffer without being handed on (deadline passed, runtime stopped), in
-    batches: one timer serves the whole buffer.
+    batches: one timer serves the whole buffer. Each entry counts as one
+    unit of ``work`` while it is here.
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class PublishBuffer:
         capacity: int,
         timeout: float,
         on_removed: Callable[[Sequence[BufferedPublish], str], None],
+        work: WorkCount,
     ) -> None:
         if capacity < 0:
             raise ValueError(f"publish_buffer must not be negative, got {capacity}")
@@ -83,6 +86,7 @@ class PublishBuffer:
         self._capacity = capacity
         self._timeout = timeout
         self._on_removed = on_removed
+        self._work = work
         self._entries: deque[BufferedPublish] = deque()
         self._waiting = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -110,6 +114,7 @@ class PublishBuffer:
         )
         self._waiting += 1
         self._entries.append(entry)
+        self._work.add()
         self._arm(entry)
         return entry
 
@@ -121,6 +126,7 @@ class PublishBuffer:
         """
         entries = [BufferedPublish(frame, kind, None) for frame, kind in held]
         self._entries.extendleft(reversed(entries))
+        self._work.add(len(entries))
         for entry in entries:
             self._arm(entry)
 
@@ -139,6 +145,8 @@ class PublishBuffer:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if entries:
+            self._work.done(len(entries))
         return entries
 
     def fail_all(self, reason: str) -> None:
@@ -153,6 +161,7 @@ class PublishBuffer:
         if due:
             self._entries = deque(e for e in self._entries if e.expires > now)
             self._waiting -= sum(e.kind is HeldKind.WAITING for e in due)
+            self._work.done(len(due))
         if self._entries:
             first = min(entry.expires for entry in self._entries)
             self._timer = loop.call_at(first + _BATCH, self._expire_due)

@@ -2,7 +2,9 @@
 
 Every mailbox of a runtime counts its queued envelopes in the runtime's
 :class:`Backlog`, so that intake from outside the process (the gRPC worker's
-stream) can pause on the total without waiting on any one mailbox.
+stream) can pause on the total without waiting on any one mailbox; and each
+envelope, from queued until its delivery ended, as one unit of the runtime's
+:class:`~agentgen.runtime.local.work.WorkCount`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
-from .context import MessageContext
-from .errors import NotDeliveredError
+from ..context import MessageContext
+from ..errors import NotDeliveredError
+from .work import WorkCount
 
 __all__ = ["Backlog", "Envelope", "Mailbox", "resume"]
 
@@ -37,7 +40,7 @@ class Backlog:
     envelope handled.
     """
 
-    __slots__ = ("_room", "count", "limit", "resume_at")
+    __slots__ = ("count", "limit", "resume_at", "waiter")
 
     def __init__(self, limit: int) -> None:
         if limit < 1:
@@ -45,7 +48,8 @@ class Backlog:
         self.count = 0
         self.limit = limit
         self.resume_at = limit - max(1, limit // 10)
-        self._room: asyncio.Future[None] | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        """What :meth:`room` waits on, while a producer waits."""
 
     @property
     def full(self) -> bool:
@@ -55,16 +59,16 @@ class Backlog:
     async def room(self) -> None:
         """Wait until the backlog has fallen to ``resume_at``."""
         while self.count > self.resume_at:
-            if self._room is None or self._room.done():
-                self._room = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._room)
+            if self.waiter is None or self.waiter.done():
+                self.waiter = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self.waiter)
 
     def taken(self, count: int = 1) -> None:
         """``count`` envelopes left their mailboxes (handled or dropped)."""
         self.count -= count
-        room = self._room
-        if room is not None and self.count <= self.resume_at and not room.done():
-            room.set_result(None)
+        waiter = self.waiter
+        if waiter is not None and self.count <= self.resume_at and not waiter.done():
+            waiter.set_result(None)
 
 
 class Mailbox:
@@ -93,6 +97,7 @@ class Mailbox:
         "_space",
         "_task",
         "_wakeup",
+        "_work",
         "context",
         "reserved",
     )
@@ -102,10 +107,12 @@ class Mailbox:
         deliver: Callable[[Envelope], Awaitable[None]],
         capacity: int,
         backlog: Backlog,
+        work: WorkCount,
     ) -> None:
         self._deliver = deliver
         self._capacity = capacity
         self._backlog = backlog
+        self._work = work
         self._items: deque[Envelope] = deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._space: asyncio.Future[None] | None = None
@@ -131,6 +138,10 @@ class Mailbox:
         """Queue ``envelope`` whatever the mailbox's fill."""
         self._items.append(envelope)
         self._backlog.count += 1
+        work = self._work
+        work.count += 1  # WorkCount.add(), inlined
+        if work.count == 1:
+            work.busy()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), context=self.context
@@ -168,8 +179,10 @@ class Mailbox:
         """Give the task a delivery started elsewhere, suspended on ``awaited``.
 
         Only while :attr:`ready` (before :attr:`reserved` was set): the task
-        resumes ``delivery`` before any envelope queued since.
+        resumes ``delivery`` before any envelope queued since. It counts as
+        one unit of work until it ends.
         """
+        self._work.add()
         self._handoff = (delivery, awaited)
         wakeup = self._wakeup
         if wakeup is not None and not wakeup.done():
@@ -180,6 +193,8 @@ class Mailbox:
         items = list(self._items)
         self._items.clear()
         self._backlog.taken(len(items))
+        if items:
+            self._work.done(len(items))
         return items
 
     async def close(self) -> None:
@@ -199,6 +214,7 @@ class Mailbox:
     async def _run(self) -> None:
         items = self._items
         backlog = self._backlog
+        work = self._work
         loop = asyncio.get_running_loop()
         while True:
             if self._handoff is not None:
@@ -206,12 +222,17 @@ class Mailbox:
             while items:
                 envelope = items.popleft()
                 backlog.count -= 1  # Backlog.taken(), inlined
-                if backlog.count <= backlog.resume_at and backlog._room is not None:
+                if backlog.count <= backlog.resume_at and backlog.waiter is not None:
                     backlog.taken(0)
                 space = self._space
                 if space is not None and not space.done():
                     space.set_result(None)
-                await self._deliver(envelope)
+                try:
+                    await self._deliver(envelope)
+                finally:
+                    work.count -= 1  # WorkCount.done(), inlined
+                    if work.count == 0:
+                        work.idle()
             self._wakeup = loop.create_future()
             try:
                 await self._wakeup
@@ -231,7 +252,10 @@ class Mailbox:
         assert self._handoff is not None
         delivery, awaited = self._handoff
         self._handoff = None
-        await resume(delivery, awaited, error)
+        try:
+            await resume(delivery, awaited, error)
+        finally:
+            self._work.done()
 
 
 _Handoff = tuple[Coroutine[Any, Any, None], Any]

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from typing import Final
 
-from ..errors import AgentgenError
+from ...errors import AgentgenError
 
 __all__ = [
     "AUTHORIZATION_HEADER",

@@ -21,12 +21,14 @@ from google.protobuf.message import DecodeError, Message
 
 from agentgen.protos import agent_worker_pb2 as pb
 
-from ..log_text import clip
-from . import batching, service
-from .auth import TokenCheck
+from ...log_text import clip
+from ..protocol import batching, service
+from ..protocol.auth import TokenCheck
+from ..protocol.frames import FrameReader
+from ..protocol.outbox import Outbox
 from .counters import HostCounters
-from .host_router import ClientLimitError, HostRejection, HostRouter, NotOwnerError
-from .outbox import Outbox
+from .registry import ClientLimitError, HostRejection, NotOwnerError
+from .router import HostRouter
 
 __all__ = ["AgentRpcServicer"]
 
@@ -77,7 +79,9 @@ class AgentRpcServicer:
         batching: bool = True,
     ) -> None:
         self._router = router
+        self._registry = router.registry
         self._counters = counters
+        self._reader = FrameReader(counters, logger, "client {}")
         self._token_check = token_check
         self._batching = batching
         self._marker = _BATCH_MARKER if batching else _MARKER
@@ -138,14 +142,14 @@ class AgentRpcServicer:
     ) -> None:
         """The data stream of one worker."""
         client_id = await self._caller(context)
-        outbox = self._router.open_channel(client_id)
+        outbox = self._registry.open_channel(client_id)
         try:
             await context.send_initial_metadata(self._marker)
             await self._serve_stream(
                 client_id, frames, context, outbox, self._router.on_frame
             )
         finally:
-            self._router.close_channel(client_id, outbox)
+            self._registry.close_channel(client_id, outbox)
 
     async def open_batch_channel(
         self, batches: AsyncIterator[bytes], context: _FrameContext
@@ -156,7 +160,7 @@ class AgentRpcServicer:
         (checks, counters and all); see :mod:`.batching`.
         """
         client_id = await self._caller(context)
-        outbox = self._router.open_channel(client_id)
+        outbox = self._registry.open_channel(client_id)
         try:
             await context.send_initial_metadata(self._marker)
             await self._serve_stream(
@@ -168,21 +172,21 @@ class AgentRpcServicer:
                 batched=True,
             )
         finally:
-            self._router.close_channel(client_id, outbox)
+            self._registry.close_channel(client_id, outbox)
 
     async def open_control_channel(
         self, frames: AsyncIterator[bytes], context: _FrameContext
     ) -> None:
         """The control stream of one worker (messages routed by destination)."""
         client_id = await self._caller(context)
-        outbox = self._router.open_control_channel(client_id)
+        outbox = self._registry.open_control_channel(client_id)
         try:
             await context.send_initial_metadata(self._marker)
             await self._serve_stream(
                 client_id, frames, context, outbox, self._router.on_control_frame
             )
         finally:
-            self._router.close_control_channel(client_id, outbox)
+            self._registry.close_control_channel(client_id, outbox)
 
     async def _serve_stream(
         self,
@@ -240,18 +244,7 @@ class AgentRpcServicer:
         """The frames of one stream message; none if it is a malformed batch."""
         if not batched:
             return [message]
-        self._counters.batches_received += 1
-        try:
-            return batching.unpack(message)
-        except batching.MalformedBatchError as error:
-            self._counters.malformed_batches += 1
-            logger.warning(
-                "skipped a malformed %d-byte batch from client %s: %s",
-                len(message),
-                clip(client_id),
-                error,
-            )
-            return []
+        return self._reader.frames(message, client_id)
 
     # Registration calls -----------------------------------------------------
 
@@ -264,7 +257,7 @@ class AgentRpcServicer:
         client_id = await self._caller(context)
         parsed = await self._parsed(request, client_id, context)
         await _rejecting(
-            context, self._router.register_agent_type, client_id, parsed.type
+            context, self._registry.register_agent_type, client_id, parsed.type
         )
         return pb.RegisterAgentTypeResponse()
 
@@ -277,7 +270,7 @@ class AgentRpcServicer:
         client_id = await self._caller(context)
         parsed = await self._parsed(request, client_id, context)
         await _rejecting(
-            context, self._router.add_subscription, client_id, parsed.subscription
+            context, self._registry.add_subscription, client_id, parsed.subscription
         )
         return pb.AddSubscriptionResponse()
 
@@ -290,7 +283,7 @@ class AgentRpcServicer:
         client_id = await self._caller(context)
         parsed = await self._parsed(request, client_id, context)
         await _rejecting(
-            context, self._router.remove_subscription, client_id, parsed.id
+            context, self._registry.remove_subscription, client_id, parsed.id
         )
         return pb.RemoveSubscriptionResponse()
 
@@ -303,7 +296,9 @@ class AgentRpcServicer:
         client_id = await self._caller(context)
         await self._parsed(request, client_id, context)
         await context.send_initial_metadata(self._marker)
-        return pb.GetSubscriptionsResponse(subscriptions=self._router.subscriptions())
+        return pb.GetSubscriptionsResponse(
+            subscriptions=self._registry.wire_subscriptions()
+        )
 
     async def _parsed(
         self, request: _Request | _Undecodable, client_id: str, context: _Context

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import AgentgenError, NotDeliveredError
+from ...errors import AgentgenError, NotDeliveredError
 
 __all__ = ["ConnectionLostError", "HostRefusedError"]
 

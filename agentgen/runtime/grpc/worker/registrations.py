@@ -1,7 +1,7 @@
 """Keeping the host's view of one worker's agent types and subscriptions current.
 
 The Python host forgets everything about a client when its stream ends, so
-each new session registers every local agent type and subscription again
+each new connection registers every local agent type and subscription again
 (reference §10, worker checklist, item 7).
 """
 
@@ -14,13 +14,14 @@ import grpc
 
 from agentgen.protos import agent_worker_pb2 as pb
 
-from ..subscriptions import Subscription
-from . import service
-from .connection import HostSession
-from .errors import HostRefusedError
-from .wire import subscription_to_wire
+from ...subscription_table import SubscriptionTable
+from ...subscriptions import Subscription
+from ..protocol import service
+from ..protocol.connection_errors import HostRefusedError
+from ..protocol.frames import subscription_to_wire
+from .stream import WorkerStream
 
-__all__ = ["HostRegistrations", "is_connection_failure"]
+__all__ = ["RegistrationSync", "describe_failure", "is_connection_failure"]
 
 logger = logging.getLogger("agentgen.runtime.grpc.worker")
 
@@ -32,15 +33,24 @@ def is_connection_failure(error: BaseException) -> bool:
     return isinstance(error, grpc.aio.AioRpcError) and error.code() in _CONNECTION_CODES
 
 
-class HostRegistrations:
-    """What one session has registered with the host, and the calls changing it.
+def describe_failure(error: BaseException) -> str:
+    """A failed call or connection attempt, in a few words for a log line."""
+    if isinstance(error, grpc.aio.AioRpcError):
+        return f"{error.code().name}: {error.details()}"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return str(error) or type(error).__name__
+
+
+class RegistrationSync:
+    """What one stream has registered with the host, and the calls changing it.
 
     A refusal raises :class:`HostRefusedError`; a lost connection raises the
     call's ``grpc.aio.AioRpcError`` (see :func:`is_connection_failure`).
     """
 
-    def __init__(self, session: HostSession, host_address: str) -> None:
-        self._session = session
+    def __init__(self, stream: WorkerStream, host_address: str) -> None:
+        self._stream = stream
         self._host_address = host_address
         self.agent_types: set[str] = set()
         self.subscription_ids: set[str] = set()
@@ -48,7 +58,7 @@ class HostRegistrations:
     async def sync(
         self,
         agent_types: Mapping[str, object],
-        subscriptions: Mapping[str, Subscription],
+        subscriptions: SubscriptionTable,
     ) -> None:
         """Register what is local and not on the host; remove what is gone.
 
@@ -61,9 +71,7 @@ class HostRegistrations:
         """
         while True:
             types = [t for t in agent_types if t not in self.agent_types]
-            added = [
-                s for s in subscriptions.values() if s.id not in self.subscription_ids
-            ]
+            added = [s for s in subscriptions if s.id not in self.subscription_ids]
             removed = [i for i in self.subscription_ids if i not in subscriptions]
             if not (types or added or removed):
                 return
@@ -77,7 +85,7 @@ class HostRegistrations:
     async def register_type(self, agent_type: str) -> None:
         """``RegisterAgent``: make this worker the owner of ``agent_type``."""
         try:
-            await self._session.unary(
+            await self._stream.unary(
                 service.REGISTER_AGENT,
                 pb.RegisterAgentTypeRequest(type=agent_type),
                 pb.RegisterAgentTypeResponse,
@@ -92,7 +100,7 @@ class HostRegistrations:
             subscription=subscription_to_wire(subscription)
         )
         try:
-            await self._session.unary(
+            await self._stream.unary(
                 service.ADD_SUBSCRIPTION, request, pb.AddSubscriptionResponse
             )
         except grpc.aio.AioRpcError as error:
@@ -102,7 +110,7 @@ class HostRegistrations:
     async def remove_subscription(self, subscription_id: str) -> None:
         """``RemoveSubscription``; one the host no longer has counts as removed."""
         try:
-            await self._session.unary(
+            await self._stream.unary(
                 service.REMOVE_SUBSCRIPTION,
                 pb.RemoveSubscriptionRequest(id=subscription_id),
                 pb.RemoveSubscriptionResponse,

@@ -10,15 +10,15 @@ from typing import Any, Self
 
 import grpc
 
-from ..signals import STOP_SIGNALS, signals_set
-from .address import split_host_port
-from .auth import TokenCheck
+from ...signals import STOP_SIGNALS, signals_set
+from ..protocol.address import split_host_port
+from ..protocol.auth import TokenCheck
+from ..protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
+from ..protocol.tls import ServerTls
+from .client_limits import ClientLimits
 from .counters import HostCounters
-from .host_limits import ClientLimits
-from .host_router import HostRouter
-from .host_servicer import AgentRpcServicer
-from .limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
-from .tls import ServerTls
+from .router import HostRouter
+from .servicer import AgentRpcServicer
 
 __all__ = ["DEFAULT_HOST_ADDRESS", "GrpcHost"]
 
@@ -106,7 +106,7 @@ class GrpcHost:
     @property
     def agent_types(self) -> dict[str, str]:
         """Registered agent types, each with the client id of its worker."""
-        return self._router.agent_types()
+        return dict(self._router.registry.owners)
 
     @property
     def running(self) -> bool:

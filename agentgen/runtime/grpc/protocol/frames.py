@@ -1,0 +1,241 @@
+"""The frames of the ``OpenChannel`` stream: reading them, and making them.
+
+A frame is one serialized ``agents.Message``: a CloudEvent, an RPC request
+or an RPC response. :class:`FrameReader` is how both sides read what they
+receive (batches into frames, frames into messages, skipping and counting
+what is malformed); the functions build the frames that carry no user
+payload encoding (see :mod:`.codec` for those that do).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final, Protocol
+
+from google.protobuf.message import DecodeError
+
+from agentgen.protos import agent_worker_pb2 as pb
+from agentgen.protos import cloudevent_pb2
+
+from ...ids import AgentId
+from ...log_text import clip
+from ...subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
+from . import batching
+from .rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+
+__all__ = [
+    "CONTENT_TYPE_ATTRIBUTE",
+    "EVENT",
+    "MESSAGE_KIND_ATTRIBUTE",
+    "REQUEST",
+    "RESENT_ATTRIBUTE",
+    "RESPONSE",
+    "SCHEMA_ATTRIBUTE",
+    "SENDER_KEY_ATTRIBUTE",
+    "SENDER_TYPE_ATTRIBUTE",
+    "FrameReader",
+    "InvalidSubscriptionError",
+    "MalformedFrameError",
+    "error_response_frame",
+    "is_resent",
+    "mark_resent",
+    "request_frame",
+    "response_frame",
+    "subscription_from_wire",
+    "subscription_to_wire",
+]
+
+CONTENT_TYPE_ATTRIBUTE: Final = "datacontenttype"
+SCHEMA_ATTRIBUTE: Final = "dataschema"
+SENDER_TYPE_ATTRIBUTE: Final = "agagentsendertype"
+SENDER_KEY_ATTRIBUTE: Final = "agagentsenderkey"
+MESSAGE_KIND_ATTRIBUTE: Final = "agmsgkind"
+PUBLISH_KIND: Final = "publish"
+RESENT_ATTRIBUTE: Final = "agresent"
+"""Extension attribute of an event sent again after a reconnection (agentgen)."""
+SPEC_VERSION: Final = "1.0"
+UNKNOWN_SENDER: Final = "unknown"
+"""What AutoGen Python publishers write as sender type and key when there is none."""
+
+EVENT: Final = "cloudEvent"
+REQUEST: Final = "request"
+RESPONSE: Final = "response"
+"""The kinds of frame (``agents.Message``'s oneof) :meth:`FrameReader.read` returns."""
+
+
+class MalformedFrameError(ValueError):
+    """A received frame cannot be understood (bad topic, no data, bad payload)."""
+
+
+class InvalidSubscriptionError(ValueError):
+    """A wire ``agents.Subscription`` describes no valid subscription."""
+
+
+class IntakeCounters(Protocol):
+    """The counters a :class:`FrameReader` keeps (both sides' counters have them)."""
+
+    batches_received: int
+    malformed_batches: int
+    malformed_frames: int
+    unknown_frames: int
+
+
+class FrameReader:
+    """How one side reads what it receives; skips are counted and logged.
+
+    ``origin`` names where frames come from in log lines, with ``{}`` for
+    the client id (e.g. ``"client {}"``). ``logger`` is the side's own.
+    Nothing here raises for bad bytes: a malformed batch yields no frame, a
+    malformed frame or one of no known kind yields ``None``.
+    """
+
+    __slots__ = ("_counters", "_logger", "_origin")
+
+    def __init__(
+        self, counters: IntakeCounters, logger: logging.Logger, origin: str
+    ) -> None:
+        self._counters = counters
+        self._logger = logger
+        self._origin = origin
+
+    def frames(self, batch: bytes, client_id: str) -> list[bytes]:
+        """The frames of one batch-stream message (see :mod:`.batching`)."""
+        self._counters.batches_received += 1
+        try:
+            return batching.unpack(batch)
+        except batching.MalformedBatchError as error:
+            self._counters.malformed_batches += 1
+            self._logger.warning(
+                "skipped a malformed %d-byte batch from %s: %s",
+                len(batch),
+                self._origin.format(clip(client_id)),
+                error,
+            )
+            return []
+
+    def read(self, frame: bytes, client_id: str) -> tuple[str, pb.Message] | None:
+        """The kind (:data:`EVENT`, :data:`REQUEST`, :data:`RESPONSE`) and message."""
+        try:
+            message = pb.Message.FromString(frame)
+        except DecodeError as error:
+            self._counters.malformed_frames += 1
+            self._logger.warning(
+                "skipped a malformed %d-byte frame from %s: %s",
+                len(frame),
+                self._origin.format(clip(client_id)),
+                error,
+            )
+            return None
+        kind = message.WhichOneof("message")
+        if kind is None:
+            self._counters.unknown_frames += 1
+            self._logger.warning(
+                "skipped a %d-byte frame with no known message from %s",
+                len(frame),
+                self._origin.format(clip(client_id)),
+            )
+            return None
+        return kind, message
+
+
+def mark_resent(frame: bytes) -> bytes:
+    """``frame`` (a ``Message{cloudEvent}``) marked as sent again.
+
+    Receivers drop a marked event whose id they have already seen; an
+    unmarked one is always delivered (a publisher may reuse an id).
+    """
+    message = pb.Message.FromString(frame)
+    message.cloudEvent.attributes[RESENT_ATTRIBUTE].ce_boolean = True
+    return message.SerializeToString()
+
+
+def is_resent(event: cloudevent_pb2.CloudEvent) -> bool:
+    """Whether ``event`` was marked by :func:`mark_resent`."""
+    attribute = event.attributes.get(RESENT_ATTRIBUTE)
+    return attribute is not None and attribute.ce_boolean
+
+
+def subscription_from_wire(message: pb.Subscription) -> Subscription:
+    """The subscription a wire ``agents.Subscription`` describes."""
+    kind = message.WhichOneof("subscription")
+    try:
+        if kind == "typeSubscription":
+            rule = message.typeSubscription
+            return TypeSubscription(rule.topic_type, rule.agent_type, message.id)
+        if kind == "typePrefixSubscription":
+            prefix = message.typePrefixSubscription
+            return TypePrefixSubscription(
+                prefix.topic_type_prefix, prefix.agent_type, message.id
+            )
+    except ValueError as error:
+        raise InvalidSubscriptionError(
+            f"Invalid subscription message: {error}"
+        ) from error
+    raise InvalidSubscriptionError(
+        "Invalid subscription message: neither typeSubscription nor "
+        "typePrefixSubscription is set"
+    )
+
+
+def subscription_to_wire(subscription: Subscription) -> pb.Subscription:
+    """The wire ``agents.Subscription`` for ``subscription``."""
+    message = pb.Subscription(id=subscription.id)
+    if isinstance(subscription, TypePrefixSubscription):
+        message.typePrefixSubscription.topic_type_prefix = (
+            subscription.topic_type_prefix
+        )
+        message.typePrefixSubscription.agent_type = subscription.agent_type
+    elif isinstance(subscription, TypeSubscription):
+        message.typeSubscription.topic_type = subscription.topic_type
+        message.typeSubscription.agent_type = subscription.agent_type
+    else:
+        raise TypeError(f"no wire form for {subscription!r}")
+    return message
+
+
+def request_frame(
+    request_id: str,
+    target: AgentId,
+    sender: AgentId | None,
+    type_name: str,
+    content_type: str,
+    data: bytes,
+) -> bytes:
+    """``Message{request}`` for one RPC."""
+    frame = pb.Message()
+    request = frame.request
+    request.request_id = request_id
+    request.target.type = target.type
+    request.target.key = target.key
+    if sender is not None:
+        request.source.type = sender.type
+        request.source.key = sender.key
+    payload = request.payload
+    payload.data_type = type_name
+    payload.data_content_type = content_type
+    payload.data = data
+    return frame.SerializeToString()
+
+
+def response_frame(
+    request_id: str, type_name: str, content_type: str, data: bytes
+) -> bytes:
+    """``Message{response}`` carrying a reply payload."""
+    frame = pb.Message()
+    response = frame.response
+    response.request_id = request_id
+    payload = response.payload
+    payload.data_type = type_name
+    payload.data_content_type = content_type
+    payload.data = data
+    return frame.SerializeToString()
+
+
+def error_response_frame(request_id: str, kind: RpcErrorKind, reason: str) -> bytes:
+    """``Message{response{request_id, error}}`` with the error kind in metadata."""
+    frame = pb.Message()
+    response = frame.response
+    response.request_id = request_id
+    response.error = reason
+    response.metadata[ERROR_KIND_KEY] = kind.value
+    return frame.SerializeToString()

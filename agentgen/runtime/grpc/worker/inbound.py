@@ -1,0 +1,252 @@
+"""What a worker does with each frame the host sends it.
+
+Events go to the mailboxes of the local agents subscribed to their topic
+(over capacity if need be: intake is bounded by the agents' backlog, on
+which the stream reader pauses); requests to their agent's mailbox, the
+reply going back on the stream the request came on; replies complete the
+worker's own pending calls. Nothing here touches a socket: a stream is
+anything with a ``client_id`` and :meth:`ReplyStream.send_now`, so the unit
+tests feed frames by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable
+from typing import Any, Protocol
+
+from agentgen.protos import agent_worker_pb2 as pb
+from agentgen.protos import cloudevent_pb2
+
+from ...errors import SerializationError, UndeliverableError
+from ...ids import AgentId, TopicId
+from ...local import LocalAgents
+from ...log_text import FirstTimes, clip
+from ...serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
+from ...subscription_table import SubscriptionTable
+from ..protocol.codec import PayloadCodec
+from ..protocol.frames import (
+    EVENT,
+    REQUEST,
+    RESPONSE,
+    FrameReader,
+    MalformedFrameError,
+    error_response_frame,
+    is_resent,
+)
+from ..protocol.rpc_error_kinds import RpcErrorKind
+from .counters import WorkerCounters
+from .pending_calls import PendingCalls
+from .redelivery import RecentEventIds
+from .replies import reply_frame
+from .stream import Outgoing
+
+__all__ = ["CONTENT_TYPES", "Inbound", "ReplyStream"]
+
+logger = logging.getLogger("agentgen.runtime.grpc.worker")
+
+CONTENT_TYPES = (JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
+"""The payload encodings agentgen reads and writes."""
+_RECENT_EVENT_IDS = 16_384
+"""Ids of received events remembered to drop repeats after a reconnection."""
+_WARNED_TYPES_LIMIT = 1000
+
+
+class ReplyStream(Protocol):
+    """The stream a frame came on, as inbound handling sees it."""
+
+    @property
+    def client_id(self) -> str:
+        """The client id the host knows the stream by."""
+
+    def send_now(self, item: Outgoing) -> bool:
+        """Queue a frame without waiting; ``False`` if the stream ended."""
+
+
+class Inbound:
+    """Handles the frames received on a worker's streams (see the module)."""
+
+    def __init__(
+        self,
+        local: LocalAgents,
+        subscriptions: SubscriptionTable,
+        codec: PayloadCodec,
+        pending: PendingCalls,
+        counters: WorkerCounters,
+    ) -> None:
+        self._local = local
+        self._subscriptions = subscriptions
+        self._codec = codec
+        self._pending = pending
+        self._counters = counters
+        self.reader = FrameReader(counters, logger, "the host (client {})")
+        """Reads batches and frames for this worker's streams."""
+        self._recent_events = RecentEventIds(_RECENT_EVENT_IDS)
+        self._unknown_types = FirstTimes(_WARNED_TYPES_LIMIT)
+
+    def on_frame(self, stream: ReplyStream, frame: bytes) -> Awaitable[None] | None:
+        """Handle a frame of the serving stream without waiting.
+
+        Returns what the reader must await before the next frame while the
+        agents' backlog is full (the worker's back-pressure on the host).
+        """
+        self.handle(stream, frame)
+        backlog = self._local.backlog
+        if backlog.full:
+            self._counters.intake_pauses += 1
+            return backlog.room()
+        return None
+
+    def on_reply_frame(self, stream: ReplyStream, frame: bytes) -> None:
+        """Handle a frame of the calls stream (replies): never pauses it."""
+        self.handle(stream, frame)
+
+    def handle(self, stream: ReplyStream, frame: bytes) -> None:
+        """Handle one frame; malformed ones are counted, logged and skipped."""
+        read = self.reader.read(frame, stream.client_id)
+        if read is None:
+            return
+        kind, message = read
+        try:
+            if kind == EVENT:
+                self._on_event(stream, message.cloudEvent)
+            elif kind == REQUEST:
+                self._on_request(stream, message.request)
+            elif kind == RESPONSE:
+                self._on_response(message.response)
+        except Exception:
+            self._counters.internal_errors += 1
+            logger.exception(
+                "error handling a %s frame from the host (client %s)",
+                kind,
+                stream.client_id,
+            )
+
+    def _on_event(self, stream: ReplyStream, event: cloudevent_pb2.CloudEvent) -> None:
+        counters = self._counters
+        try:
+            message, topic, sender = self._codec.decode_event(event)
+        except MalformedFrameError as error:
+            counters.malformed_frames += 1
+            logger.warning(
+                "skipped an event from the host (client %s): %s",
+                stream.client_id,
+                error,  # names the event by id, type and size, never its content
+            )
+            return
+        if self._recent_events.seen_before(event.id) and is_resent(event):
+            counters.duplicate_events += 1  # sent again after a reconnection
+            return
+        counters.events_received += 1
+        if isinstance(message, UnknownPayload):
+            self._skip_unknown(message, event.id, topic)
+            return
+        counters.events_delivered += self._local.queue_event(
+            message,
+            topic,
+            sender,
+            event.id,
+            self._subscriptions.recipients(topic),
+        )
+
+    def _skip_unknown(
+        self, payload: UnknownPayload, message_id: str, topic: TopicId
+    ) -> None:
+        self._counters.malformed_frames += 1
+        type_name = clip(payload.type_name)
+        if self._unknown_types.first(type_name):
+            logger.warning(
+                "skipped event %s on topic %s: no message class here for type %r "
+                "(%s); import its _pb2 module or add a serializer (logged once "
+                "per type)",
+                clip(message_id),
+                clip(str(topic)),
+                type_name,
+                clip(payload.content_type),
+            )
+
+    def _on_request(self, stream: ReplyStream, request: pb.RpcRequest) -> None:
+        request_id = request.request_id
+        content_type = request.payload.data_content_type
+        if content_type not in CONTENT_TYPES:
+            content_type = JSON_CONTENT_TYPE
+        refuse = functools.partial(self._send_error, stream, request_id)
+        try:
+            target = AgentId(request.target.type, request.target.key)
+        except ValueError as error:
+            refuse(RpcErrorKind.UNDELIVERABLE, f"invalid target: {error}")
+            return
+        if target.type not in self._local.instances.factories:
+            refuse(
+                RpcErrorKind.UNDELIVERABLE,
+                f"agent type {target.type!r} is not registered in this worker",
+            )
+            return
+        payload = request.payload
+        try:
+            message = self._codec.decode(
+                payload.data_type, payload.data_content_type, payload.data
+            )
+        except SerializationError as error:
+            refuse(RpcErrorKind.UNDECODABLE, str(error))
+            return
+        if isinstance(message, UnknownPayload):
+            refuse(
+                RpcErrorKind.UNDECODABLE,
+                f"the worker of {target} cannot decode {payload.data_type} "
+                f"({payload.data_content_type})",
+            )
+            return
+        sender = _agent_id(request.source) if request.HasField("source") else None
+        try:
+            reply, _, _ = self._local.queue_request(message, target, sender, request_id)
+        except UndeliverableError as error:
+            refuse(RpcErrorKind.UNDELIVERABLE, str(error))
+            return
+        self._counters.rpc_served += 1
+        reply.add_done_callback(
+            functools.partial(self._send_reply, stream, request_id, content_type)
+        )
+
+    def _send_reply(
+        self,
+        stream: ReplyStream,
+        request_id: str,
+        content_type: str,
+        outcome: asyncio.Future[Any],
+    ) -> None:
+        frame = reply_frame(self._codec, request_id, content_type, outcome)
+        self._send_now(stream, frame)
+
+    def _send_error(
+        self, stream: ReplyStream, request_id: str, kind: RpcErrorKind, reason: str
+    ) -> None:
+        # The reason goes to the caller only: a parser's text can quote the payload.
+        logger.info("refused request %s: %s", clip(request_id), kind.value)
+        self._send_now(stream, error_response_frame(request_id, kind, reason))
+
+    @staticmethod
+    def _send_now(stream: ReplyStream, frame: bytes) -> None:
+        """Queue a reply on the stream its request came on, never waiting."""
+        if not stream.send_now(Outgoing(frame, False)) and logger.isEnabledFor(
+            logging.DEBUG
+        ):
+            # The host has already answered the caller (connection lost).
+            logger.debug("reply dropped: client %s is gone", stream.client_id)
+
+    def _on_response(self, response: pb.RpcResponse) -> None:
+        if not self._pending.resolve(response):
+            self._counters.unmatched_replies += 1
+            logger.info(
+                "reply to unknown or finished request %s skipped",
+                clip(response.request_id),
+            )
+
+
+def _agent_id(wire: pb.AgentId) -> AgentId | None:
+    try:
+        return AgentId(wire.type, wire.key)
+    except ValueError:
+        return None

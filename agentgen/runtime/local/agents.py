@@ -1,0 +1,466 @@
+"""The agents of one process and the delivery of messages to them.
+
+:class:`LocalAgents` is the part every runtime shares, whatever carries its
+messages (in-process, the gRPC worker, a NATS worker): it makes agents
+(:class:`~.instances.AgentInstances`), queues each message in its agent's
+mailbox (one message at a time per agent, in arrival order), runs the
+handler, and settles the outcome: an RPC's reply future gets the result or
+the handler's exception, a failed event is logged. A runtime decides where
+messages go and hands them over with :meth:`LocalAgents.queue_event`,
+:meth:`LocalAgents.queue_request`, :meth:`LocalAgents.request` or
+:meth:`LocalAgents.send_eagerly`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from types import CoroutineType
+from typing import TYPE_CHECKING, Any
+
+from ..agent import Agent, Handler, expect_reply
+from ..context import MessageContext
+from ..errors import RemoteError, UndeliverableError, UnexpectedReplyError
+from ..ids import AgentId, TopicId
+from ..log_text import FirstTimes, clip
+from .eager import run_as_task
+from .instances import AgentInstances
+from .mailbox import Backlog, Envelope, Mailbox, resume
+from .work import WorkCount
+
+if TYPE_CHECKING:
+    from ..interface import AgentRuntime
+
+__all__ = [
+    "DEFAULT_BACKLOG_LIMIT",
+    "DEFAULT_MAILBOX_CAPACITY",
+    "EAGER_DEPTH_LIMIT",
+    "LocalAgents",
+]
+
+logger = logging.getLogger("agentgen.runtime")
+
+DEFAULT_MAILBOX_CAPACITY = 10_000
+"""Messages queued per agent before publishers wait (back-pressure)."""
+DEFAULT_BACKLOG_LIMIT = 20_000
+"""Messages queued in all mailboxes together before intake from the network pauses."""
+EAGER_DEPTH_LIMIT = 16
+"""RPCs delivered in their caller's task inside one another (an agent's
+handler calling another agent) before further ones are queued instead."""
+
+_BASE_ON_MESSAGE = Agent.on_message
+
+_Started = tuple[Handler, Coroutine[Any, Any, Any], Any]
+"""A handler call started by :meth:`LocalAgents.send_eagerly`, and what it awaits."""
+
+
+class LocalAgents:
+    """Agents, mailboxes and delivery of one runtime (see the module docstring).
+
+    ``work`` counts what is queued or being handled (idle at zero);
+    ``backlog`` counts what is queued in all mailboxes, for intake from the
+    network to pause on.
+    """
+
+    def __init__(
+        self,
+        runtime: AgentRuntime,
+        *,
+        mailbox_capacity: int = DEFAULT_MAILBOX_CAPACITY,
+        backlog_limit: int = DEFAULT_BACKLOG_LIMIT,
+    ) -> None:
+        if mailbox_capacity < 1:
+            raise ValueError("mailbox_capacity must be at least 1")
+        if backlog_limit < 1:
+            raise ValueError("backlog_limit must be at least 1")
+        self.mailbox_capacity = mailbox_capacity
+        self.instances = AgentInstances(runtime)
+        self.backlog = Backlog(backlog_limit)
+        self.work = WorkCount()
+        self.running = False
+        """Whether messages are delivered (set by the runtime)."""
+        self._mailboxes: dict[AgentId, Mailbox] = {}
+        self._eager_depth = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._logged = FirstTimes()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Deliver messages on ``loop`` from now on."""
+        self._loop = loop
+        self.running = True
+
+    # -- handing messages over ---------------------------------------------
+
+    def queue_event(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        message_id: str,
+        recipients: tuple[AgentId, ...],
+        full: list[tuple[Mailbox, Envelope]] | None = None,
+    ) -> int:
+        """Queue a published message for ``recipients`` but the sender; how many.
+
+        Never waits: envelopes for full mailboxes go to ``full`` for the
+        caller to :meth:`~Mailbox.put`, or without ``full`` are queued over
+        capacity (intake from the network, bounded by the backlog).
+        Recipients of types not registered here are skipped (logged once).
+        """
+        queued = 0
+        factories = self.instances.factories
+        mailboxes = self._mailboxes
+        for recipient in recipients:
+            if sender is not None and recipient == sender:
+                continue
+            if recipient.type not in factories:
+                self._warn_foreign_type(recipient, topic_id)
+                continue
+            envelope: Envelope = (
+                message,
+                MessageContext(sender, topic_id, False, message_id),
+                None,
+            )
+            mailbox = mailboxes.get(recipient)
+            if mailbox is None:
+                mailbox = self._new_mailbox(recipient)
+            if not mailbox.offer(envelope):
+                if full is None:
+                    mailbox.put_nowait(envelope)
+                else:
+                    full.append((mailbox, envelope))
+            queued += 1
+        if not queued and self._logged.first(topic_id.type):
+            logger.info(
+                "no local subscriber for topic type %s (message %s); logged once "
+                "per topic type",
+                clip(topic_id.type),
+                clip(message_id),
+            )
+        return queued
+
+    def queue_request(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+        *,
+        wait: bool = False,
+    ) -> tuple[asyncio.Future[Any], Mailbox | None, Envelope]:
+        """Queue an RPC for a local agent without waiting.
+
+        Returns the reply future (it gets the handler's result, or its own
+        exception), and with ``wait``, the full mailbox the caller must
+        :meth:`~Mailbox.put` the envelope into (else ``None``: queued, over
+        capacity if need be). :class:`UndeliverableError` for a type not
+        registered here.
+        """
+        self.instances.require_type(recipient.type)
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        envelope: Envelope = (
+            message,
+            MessageContext(sender, None, True, message_id),
+            reply,
+        )
+        mailbox = self._mailbox(recipient)
+        if mailbox.offer(envelope):
+            return reply, None, envelope
+        if wait:
+            return reply, mailbox, envelope
+        mailbox.put_nowait(envelope)
+        return reply, None, envelope
+
+    async def request(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+    ) -> asyncio.Future[Any]:
+        """Queue an RPC, waiting while the recipient's mailbox is full.
+
+        Unless the recipient is the sender (it could not drain its mailbox
+        while it waits). Returns the reply future (see :meth:`queue_request`).
+        """
+        reply, mailbox, envelope = self.queue_request(
+            message, recipient, sender, message_id, wait=recipient != sender
+        )
+        if mailbox is not None:
+            await mailbox.put(envelope)
+        return reply
+
+    def send_eagerly(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+    ) -> asyncio.Future[Any] | None:
+        """Run an RPC's handler now, in the caller's task, up to its first await.
+
+        Only for an idle recipient (its mailbox's task waits for work) and
+        below :data:`EAGER_DEPTH_LIMIT` nested calls; else ``None``: queue it.
+        The handler runs as the agent's own task would run it (see
+        :mod:`.eager`), and the caller's cancellation cannot reach it.
+        Whatever is left after its first await goes to the agent's task.
+        Saves the two event-loop turns of a queued delivery. Returns the
+        reply future, possibly done already.
+        """
+        mailbox = self._mailboxes.get(recipient)
+        if (
+            mailbox is None
+            or not mailbox.ready
+            or self._eager_depth >= EAGER_DEPTH_LIMIT
+            or (caller := asyncio.current_task(self._loop)) is None
+        ):
+            return None
+        reply = caller.get_loop().create_future()
+        envelope: Envelope = (
+            message,
+            MessageContext(sender, None, True, message_id),
+            reply,
+        )
+        mailbox.reserved = True
+        work = self.work
+        work.count += 1  # WorkCount.add(), inlined
+        if work.count == 1:
+            work.busy()
+        try:
+            self._run_first_step(caller, mailbox, recipient, envelope)
+        finally:
+            work.count -= 1  # the rest, if any, was handed off: counted there
+            if work.count == 0:
+                work.idle()
+        return reply
+
+    def _run_first_step(
+        self,
+        caller: asyncio.Task[Any],
+        mailbox: Mailbox,
+        agent_id: AgentId,
+        envelope: Envelope,
+    ) -> None:
+        task = mailbox.task
+        assert task is not None
+        loop = caller.get_loop()
+        message, ctx, _ = envelope
+        agent = self.instances.agents.get(agent_id)
+        handler = None
+        if agent is not None and type(agent).on_message is _BASE_ON_MESSAGE:
+            handler = agent.HANDLERS_BY_TYPE.get(type(message))
+        self._eager_depth += 1
+        try:
+            if handler is None:
+                # Agent creation, unknown types, own on_message: the general path.
+                call: Coroutine[Any, Any, Any] = self.deliver(agent_id, envelope)
+                awaited = run_as_task(
+                    loop, caller, task, mailbox.context, call.send, None
+                )
+            else:
+                method = getattr(agent, handler.method)
+                call, awaited = run_as_task(
+                    loop, caller, task, mailbox.context, _start, method, message, ctx
+                )
+        except StopIteration as stop:
+            if handler is not None:
+                self._settle(agent_id, envelope, handler, stop.value)
+            return
+        except asyncio.CancelledError:
+            if handler is None:
+                raise
+            self._handler_cancelled(agent_id, envelope)
+            return
+        except Exception as error:
+            if handler is None:
+                raise
+            self._handler_failed(agent_id, envelope, error)
+            return
+        finally:
+            self._eager_depth -= 1
+            mailbox.reserved = False
+        if handler is not None:
+            # The agent's task settles it through deliver(), started here up to
+            # where it waits for what the handler awaits (no handler code runs).
+            call = self.deliver(agent_id, envelope, (handler, call, awaited))
+            awaited = call.send(None)
+        mailbox.hand_off(call, awaited)
+
+    # -- mailboxes -----------------------------------------------------------
+
+    @property
+    def mailbox_count(self) -> int:
+        """Mailboxes made so far (one per agent that received a message)."""
+        return len(self._mailboxes)
+
+    def _mailbox(self, agent_id: AgentId) -> Mailbox:
+        # Not ``get(...) or new``: an empty mailbox is falsy (it has a length),
+        # and replacing it would let a second task run the same agent's
+        # handlers concurrently.
+        mailbox = self._mailboxes.get(agent_id)
+        return mailbox if mailbox is not None else self._new_mailbox(agent_id)
+
+    def _new_mailbox(self, agent_id: AgentId) -> Mailbox:
+        mailbox = self._mailboxes[agent_id] = Mailbox(
+            functools.partial(self.deliver, agent_id),
+            self.mailbox_capacity,
+            self.backlog,
+            self.work,
+        )
+        return mailbox
+
+    async def close(self, reason: str) -> None:
+        """Stop delivering: cancel handlers, fail what is queued with ``reason``."""
+        self.running = False
+        mailboxes = list(self._mailboxes.values())
+        self._mailboxes.clear()
+        for mailbox in mailboxes:
+            await mailbox.close()
+            for envelope in mailbox.drain():
+                self._fail_envelope(envelope, reason)
+
+    # -- delivery ------------------------------------------------------------
+
+    async def deliver(
+        self,
+        agent_id: AgentId,
+        envelope: Envelope,
+        started: _Started | None = None,
+    ) -> None:
+        """Run the agent's handler for ``envelope``; settle its outcome.
+
+        With ``started``, :meth:`send_eagerly` began the handler's call: it
+        is resumed where it awaits.
+        """
+        message, ctx, reply = envelope
+        try:
+            if started is not None:
+                handler: Handler | None = started[0]
+                result = await resume(started[1], started[2])
+            else:
+                agent = self.instances.agents.get(agent_id)
+                if agent is None:
+                    agent = await self.instances.get(agent_id)
+                handler = agent.HANDLERS_BY_TYPE.get(type(message))
+                if handler is None or type(agent).on_message is not _BASE_ON_MESSAGE:
+                    # Unknown message types and agents with their own
+                    # on_message go through Agent.on_message (it raises
+                    # UnhandledMessageError, and checks replies itself).
+                    result = await agent.on_message(message, ctx)
+                    handler = None
+                else:
+                    # Agent.on_message inlined: one coroutine frame less.
+                    result = await getattr(agent, handler.method)(message, ctx)
+            if handler is not None and ctx.is_rpc:
+                expect_reply(result, handler.response, method=handler.method)
+        except asyncio.CancelledError:
+            if not self.running:
+                # The mailbox is closing: the runtime stops.
+                self._fail_envelope(envelope, "the runtime stopped")
+                raise
+            self._handler_cancelled(agent_id, envelope)
+        except Exception as error:
+            self._handler_failed(agent_id, envelope, error)
+        else:
+            if reply is not None and not reply.done():
+                reply.set_result(result)
+
+    def _settle(
+        self, agent_id: AgentId, envelope: Envelope, handler: Handler, result: Any
+    ) -> None:
+        """Settle a delivery whose handler returned ``result`` (checked for RPCs)."""
+        _, ctx, reply = envelope
+        if ctx.is_rpc:
+            try:
+                expect_reply(result, handler.response, method=handler.method)
+            except UnexpectedReplyError as error:
+                self._handler_failed(agent_id, envelope, error)
+                return
+        if reply is not None and not reply.done():
+            reply.set_result(result)
+
+    def _handler_cancelled(self, agent_id: AgentId, envelope: Envelope) -> None:
+        """The handler was cancelled (through its cancellation token, or it
+        cancelled its own task): its message failed, the agent goes on."""
+        task = asyncio.current_task()
+        while task is not None and task.cancelling():
+            task.uncancel()
+        message_id = envelope[1].message_id
+        cancelled = RemoteError(
+            "CancelledError",
+            f"the handler of {agent_id} was cancelled (message {message_id})",
+        )
+        self._handler_failed(agent_id, envelope, cancelled, cancelled=True)
+
+    def _handler_failed(
+        self,
+        agent_id: AgentId,
+        envelope: Envelope,
+        error: Exception,
+        *,
+        cancelled: bool = False,
+    ) -> None:
+        """Log a failed handler (or agent factory); tell an RPC's caller.
+
+        The log names the agent and the message id; a failed RPC is a
+        warning (its caller gets the error too), a failed event an error.
+        """
+        _, ctx, reply = envelope
+        if cancelled:
+            failure = "was cancelled handling"
+        elif agent_id not in self.instances.agents:
+            failure = "could not be created for"
+        else:
+            failure = "failed on"
+        logger.log(
+            logging.WARNING if reply is not None else logging.ERROR,
+            "agent %s %s %s %s%s",
+            agent_id,
+            failure,
+            "RPC" if ctx.is_rpc else "message",
+            ctx.message_id,
+            "" if ctx.topic_id is None else f" (topic {ctx.topic_id})",
+            exc_info=None if cancelled else error,
+        )
+        if reply is not None and not reply.done():
+            reply.set_exception(error)
+
+    @staticmethod
+    def _fail_envelope(envelope: Envelope, reason: str) -> None:
+        _, ctx, reply = envelope
+        if reply is not None and not reply.done():
+            reply.set_exception(UndeliverableError(f"not handled: {reason}"))
+        elif reply is None:
+            logger.warning(
+                "message %s to a stopped agent was not handled: %s",
+                ctx.message_id,
+                reason,
+            )
+
+    def _warn_foreign_type(self, recipient: AgentId, topic_id: TopicId) -> None:
+        if self._logged.first(f"{recipient.type}\0{topic_id.type}"):
+            logger.warning(
+                "a subscription maps topic %s to agent type %r, which is not "
+                "registered in this runtime; not delivered here",
+                topic_id,
+                recipient.type,
+            )
+
+
+def _start(
+    method: Callable[[Any, MessageContext], Awaitable[Any]],
+    message: Any,
+    ctx: MessageContext,
+) -> tuple[Coroutine[Any, Any, Any], Any]:
+    """Call a handler and run it up to its first await: the call, and what it
+    awaits. Raises ``StopIteration`` with the result if it did not await."""
+    call = method(message, ctx)
+    if type(call) is not CoroutineType:
+        call = _await(call)  # a plain method returning an awaitable
+    return call, call.send(None)
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
