@@ -109,6 +109,11 @@ class RawPeer:
         finally:
             self.stream_ended.set()
 
+    async def stream_status(self) -> tuple[grpc.StatusCode, str]:
+        """The status code and details the ended stream closed with."""
+        assert self._stream is not None, "open() first"
+        return await self._stream.code(), await self._stream.details() or ""
+
     async def send(self, message: pb.Message) -> None:
         await self.send_raw(message.SerializeToString())
 

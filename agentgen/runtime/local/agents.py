@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..agent import Agent, Handler, expect_reply
 from ..context import MessageContext
-from ..errors import RemoteError, UndeliverableError, UnexpectedReplyError
 from ..ids import AgentId, TopicId
 from ..log_text import FirstTimes, clip
 from .eager import run_as_task
 from .instances import AgentInstances
 from .mailbox import Backlog, Envelope, Mailbox, resume
+from .outcomes import fail_envelope, handler_cancelled, handler_failed, settle
 from .work import WorkCount
 
 if TYPE_CHECKING:
@@ -266,17 +266,17 @@ class LocalAgents:
                 )
         except StopIteration as stop:
             if handler is not None:
-                self._settle(agent_id, envelope, handler, stop.value)
+                settle(agent_id, envelope, handler, stop.value, self.instances.agents)
             return
         except asyncio.CancelledError:
             if handler is None:
                 raise
-            self._handler_cancelled(agent_id, envelope)
+            handler_cancelled(agent_id, envelope, self.instances.agents)
             return
         except Exception as error:
             if handler is None:
                 raise
-            self._handler_failed(agent_id, envelope, error)
+            handler_failed(agent_id, envelope, error, self.instances.agents)
             return
         finally:
             self._eager_depth -= 1
@@ -319,7 +319,7 @@ class LocalAgents:
         for mailbox in mailboxes:
             await mailbox.close()
             for envelope in mailbox.drain():
-                self._fail_envelope(envelope, reason)
+                fail_envelope(envelope, reason)
 
     # -- delivery ------------------------------------------------------------
 
@@ -358,86 +358,14 @@ class LocalAgents:
         except asyncio.CancelledError:
             if not self.running:
                 # The mailbox is closing: the runtime stops.
-                self._fail_envelope(envelope, "the runtime stopped")
+                fail_envelope(envelope, "the runtime stopped")
                 raise
-            self._handler_cancelled(agent_id, envelope)
+            handler_cancelled(agent_id, envelope, self.instances.agents)
         except Exception as error:
-            self._handler_failed(agent_id, envelope, error)
+            handler_failed(agent_id, envelope, error, self.instances.agents)
         else:
             if reply is not None and not reply.done():
                 reply.set_result(result)
-
-    def _settle(
-        self, agent_id: AgentId, envelope: Envelope, handler: Handler, result: Any
-    ) -> None:
-        """Settle a delivery whose handler returned ``result`` (checked for RPCs)."""
-        _, ctx, reply = envelope
-        if ctx.is_rpc:
-            try:
-                expect_reply(result, handler.response, method=handler.method)
-            except UnexpectedReplyError as error:
-                self._handler_failed(agent_id, envelope, error)
-                return
-        if reply is not None and not reply.done():
-            reply.set_result(result)
-
-    def _handler_cancelled(self, agent_id: AgentId, envelope: Envelope) -> None:
-        """The handler was cancelled (through its cancellation token, or it
-        cancelled its own task): its message failed, the agent goes on."""
-        task = asyncio.current_task()
-        while task is not None and task.cancelling():
-            task.uncancel()
-        message_id = envelope[1].message_id
-        cancelled = RemoteError(
-            "CancelledError",
-            f"the handler of {agent_id} was cancelled (message {message_id})",
-        )
-        self._handler_failed(agent_id, envelope, cancelled, cancelled=True)
-
-    def _handler_failed(
-        self,
-        agent_id: AgentId,
-        envelope: Envelope,
-        error: Exception,
-        *,
-        cancelled: bool = False,
-    ) -> None:
-        """Log a failed handler (or agent factory); tell an RPC's caller.
-
-        The log names the agent and the message id; a failed RPC is a
-        warning (its caller gets the error too), a failed event an error.
-        """
-        _, ctx, reply = envelope
-        if cancelled:
-            failure = "was cancelled handling"
-        elif agent_id not in self.instances.agents:
-            failure = "could not be created for"
-        else:
-            failure = "failed on"
-        logger.log(
-            logging.WARNING if reply is not None else logging.ERROR,
-            "agent %s %s %s %s%s",
-            agent_id,
-            failure,
-            "RPC" if ctx.is_rpc else "message",
-            ctx.message_id,
-            "" if ctx.topic_id is None else f" (topic {ctx.topic_id})",
-            exc_info=None if cancelled else error,
-        )
-        if reply is not None and not reply.done():
-            reply.set_exception(error)
-
-    @staticmethod
-    def _fail_envelope(envelope: Envelope, reason: str) -> None:
-        _, ctx, reply = envelope
-        if reply is not None and not reply.done():
-            reply.set_exception(UndeliverableError(f"not handled: {reason}"))
-        elif reply is None:
-            logger.warning(
-                "message %s to a stopped agent was not handled: %s",
-                ctx.message_id,
-                reason,
-            )
 
     def _warn_foreign_type(self, recipient: AgentId, topic_id: TopicId) -> None:
         if self._logged.first(f"{recipient.type}\0{topic_id.type}"):
