@@ -75,16 +75,12 @@ class Mailbox:
     """A bounded queue drained by one task that hands envelopes to ``deliver``.
 
     ``put`` waits while the mailbox is full (back-pressure for publishers in
-    this process); ``put_nowait`` never waits: for the owner's own messages,
-    which it could not drain while it waits, and for messages from the
-    network, whose intake is bounded by the :class:`Backlog` instead.
-
-    A runtime may also start a delivery itself while the mailbox is
-    :attr:`ready` (its task waits for work and nothing is queued): it sets
-    :attr:`reserved` for as long as it runs the delivery's first step, as
-    :attr:`task` and in :attr:`context`, and gives what is left of it (the
-    delivery awaited something) to the task with :meth:`hand_off`. The task
-    finishes it before anything queued since.
+    this process); ``put_nowait`` never waits: for the owner's own messages
+    and for messages from the network, bounded by the :class:`Backlog`. While
+    the mailbox is :attr:`ready`, a runtime may run a delivery's first step
+    itself (holding :attr:`reserved`, as :attr:`task`, in :attr:`context`)
+    and give the rest to the task with :meth:`hand_off`, which finishes it
+    before anything queued since.
     """
 
     __slots__ = (

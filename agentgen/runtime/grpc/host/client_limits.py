@@ -13,7 +13,6 @@ class ClientLimits:
 
     A call over a limit is refused with ``RESOURCE_EXHAUSTED`` (counts) or
     ``INVALID_ARGUMENT`` (lengths), with a message naming the limit.
-
     ``max_agent_types`` and ``max_subscriptions`` bound what one client id
     may register. ``max_name_length`` bounds agent types, topic types,
     prefixes and subscription ids in registrations. A client id that

@@ -34,28 +34,10 @@ class GrpcHost:
     Wire-compatible with AutoGen's ``GrpcWorkerAgentRuntimeHost``, and unlike
     it, answers every RPC (undeliverable, target disconnected, timed out),
     keeps request ids of different callers apart, and never re-encodes events.
-
-    ``address`` is ``host:port``; port 0 picks a free port, which
-    :attr:`address` reports once :meth:`start` returned.
-
-    An event no subscription matches is held for ``hold_unrouted`` seconds
-    (0 disables this) and delivered if a matching subscription arrives
-    meanwhile, so nothing is lost while workers re-register after a restart.
-    RPCs without a reply after ``rpc_timeout`` seconds are answered with an
-    error. ``client_queue_size`` bounds the frames queued per client.
-
-    With ``auth_token``, every call must carry ``authorization: Bearer
-    <token>`` metadata (compared in constant time) or is refused with
-    ``UNAUTHENTICATED``; off by default, since AutoGen's workers cannot send
-    it. ``limits`` bounds what each client may register
-    (:class:`ClientLimits`). A client cannot remove another client's
-    subscriptions, subscribe another client's agent types, or answer a
-    request forwarded to another client. See SECURITY.md.
-
-    With ``batching`` (the default), agentgen workers exchange several
-    frames per gRPC message with the host on a stream of their own
-    (``agentgen.runtime.grpc.batching``); AutoGen workers are unaffected.
-    ``batching=False`` makes every worker use ``OpenChannel``.
+    ``address`` is ``host:port`` (port 0 picks a free port, which
+    :attr:`address` reports once started). The options (holding unrouted
+    events, RPC timeout, queue sizes, token, limits, batching) are described
+    in the README's "Host options".
     """
 
     def __init__(
