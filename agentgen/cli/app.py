@@ -43,6 +43,14 @@ class EventLoopKind(enum.StrEnum):
     UVLOOP = "uvloop"
 
 
+class TypeSharingMode(enum.StrEnum):
+    """``--type-sharing`` of ``agentgen host`` (see ``TypeSharing``)."""
+
+    EXCLUSIVE = "exclusive"
+    BY_KEY = "by-key"
+    FAN_OUT = "fan-out"
+
+
 class GraphFormat(enum.StrEnum):
     """Output formats of ``agentgen graph``."""
 
@@ -214,6 +222,14 @@ def host(
             show_default=False,
         ),
     ] = None,
+    type_sharing: Annotated[
+        TypeSharingMode,
+        typer.Option(
+            help="Several workers per agent type? exclusive: no (AutoGen Python's "
+            "host); by-key: yes, each agent key served by one of them; fan-out: "
+            "yes, events to all of them, RPCs to one per key (the .NET gateway).",
+        ),
+    ] = TypeSharingMode.EXCLUSIVE,
     loop: Annotated[
         EventLoopKind,
         typer.Option(
@@ -226,11 +242,20 @@ def host(
     ] = False,
 ) -> None:
     """Run the gRPC host that workers (agentgen or AutoGen) connect to."""
-    from agentgen.cli.hosting import TlsFiles, configure_logging, run_host
+    from agentgen.cli.hosting import HostSettings, TlsFiles, configure_logging, run_host
 
     tls_files = TlsFiles(tls_cert, tls_key, tls_client_ca)
     configure_logging(verbose)
-    run_host(address, tls_files, max_message_size, auth_token or None, loop=loop.value)
+    run_host(
+        HostSettings(
+            address,
+            tls_files,
+            max_message_size,
+            auth_token or None,
+            type_sharing=type_sharing.value,
+        ),
+        loop=loop.value,
+    )
 
 
 @app.command()

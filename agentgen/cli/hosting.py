@@ -16,9 +16,22 @@ from agentgen.runtime.event_loop import (
 )
 from agentgen.runtime.signals import STOP_SIGNALS, signals_set
 
-__all__ = ["LISTENING_MESSAGE", "TlsFiles", "configure_logging", "run_host"]
+__all__ = [
+    "LISTENING_MESSAGE",
+    "HostSettings",
+    "TlsFiles",
+    "configure_logging",
+    "run_host",
+]
 
 LISTENING_MESSAGE = "agentgen host listening on {address}"
+SHARING_MESSAGE = {
+    "exclusive": "agentgen host: one worker per agent type (--type-sharing exclusive)",
+    "by-key": "agentgen host: agent types shared by key (--type-sharing by-key): each "
+    "agent key is served by one of the workers of its type",
+    "fan-out": "agentgen host: agent types shared (--type-sharing fan-out): events "
+    "reach every worker of a subscribed type, RPCs one worker per key",
+}
 
 logger = logging.getLogger("agentgen.cli.host")
 
@@ -45,14 +58,26 @@ class TlsFiles:
         return self.cert is not None
 
 
-def run_host(
-    address: str,
-    tls_files: TlsFiles,
-    max_message_size: int | None,
-    auth_token: str | None = None,
-    *,
-    loop: str = "auto",
-) -> None:
+class HostSettings:
+    """What ``agentgen host`` was asked for (checked when the host is made)."""
+
+    def __init__(
+        self,
+        address: str,
+        tls_files: TlsFiles,
+        max_message_size: int | None = None,
+        auth_token: str | None = None,
+        *,
+        type_sharing: str = "exclusive",
+    ) -> None:
+        self.address = address
+        self.tls_files = tls_files
+        self.max_message_size = max_message_size
+        self.auth_token = auth_token
+        self.type_sharing = type_sharing
+
+
+def run_host(settings: HostSettings, *, loop: str = "auto") -> None:
     """Serve until SIGINT/SIGTERM; print the bound address once listening.
 
     ``loop`` is an :data:`~agentgen.runtime.event_loop.LOOP_CHOICES` entry;
@@ -63,17 +88,15 @@ def run_host(
     except (ValueError, EventLoopUnavailableError) as error:
         raise UsageProblem(f"--loop {loop}: {error}") from error
     with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(_serve(address, tls_files, max_message_size, auth_token))
+        runner.run(_serve(settings))
 
 
-async def _serve(
-    address: str,
-    tls_files: TlsFiles,
-    max_message_size: int | None,
-    auth_token: str | None,
-) -> None:
+async def _serve(settings: HostSettings) -> None:
     from agentgen.runtime.grpc import GrpcHost, ServerTls
     from agentgen.runtime.grpc.protocol.auth import check_token
+
+    address, tls_files = settings.address, settings.tls_files
+    max_message_size, auth_token = settings.max_message_size, settings.auth_token
 
     tls = None
     if tls_files.cert is not None and tls_files.key is not None:
@@ -90,13 +113,19 @@ async def _serve(
             raise UsageProblem(f"--auth-token: {error}") from error
     try:
         host = (
-            GrpcHost(address, tls=tls, auth_token=auth_token)
+            GrpcHost(
+                address,
+                tls=tls,
+                auth_token=auth_token,
+                type_sharing=settings.type_sharing,
+            )
             if max_message_size is None
             else GrpcHost(
                 address,
                 tls=tls,
                 auth_token=auth_token,
                 max_message_size=max_message_size,
+                type_sharing=settings.type_sharing,
             )
         )
     except ValueError as error:
@@ -112,6 +141,7 @@ async def _serve(
         loop_type = type(asyncio.get_running_loop())
         logger.info("event loop: %s.%s", loop_type.__module__, loop_type.__qualname__)
         print(LISTENING_MESSAGE.format(address=host.address), flush=True)
+        print(SHARING_MESSAGE[host.type_sharing.value], file=sys.stderr, flush=True)
         await stop.wait()
         await host.stop()
         print(f"agentgen host on {host.address} stopped", file=sys.stderr, flush=True)

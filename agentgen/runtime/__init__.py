@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         GrpcWorkerRuntime,
         HostRefusedError,
         ServerTls,
+        TypeSharing,
     )
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "Subscription",
     "TopicId",
     "TypePrefixSubscription",
+    "TypeSharing",
     "TypeSubscription",
     "UndeliverableError",
     "UnexpectedReplyError",
@@ -124,6 +126,7 @@ _LAZY_GRPC = frozenset(
         "GrpcWorkerRuntime",
         "HostRefusedError",
         "ServerTls",
+        "TypeSharing",
     }
 )
 

@@ -66,14 +66,20 @@ class SubscriptionTable:
     """Subscriptions by id, with cached matching (see the module docstring).
 
     ``max_cached_type_length`` keeps huge topic types (possible on the wire)
-    out of the per-topic-type cache.
+    out of the per-topic-type cache. With ``unique_rules=False`` (a host whose
+    clients share agent types) equal subscriptions of different subscribers
+    may coexist; only ids must be unique.
     """
 
     __slots__ = ("_by_id", "_by_rule", "_max_key", "_recipients", "_types")
 
-    def __init__(self, max_cached_type_length: int = 1024) -> None:
+    def __init__(
+        self, max_cached_type_length: int = 1024, *, unique_rules: bool = True
+    ) -> None:
         self._by_id: dict[str, Subscription] = {}
-        self._by_rule: dict[Subscription, Subscription] = {}
+        self._by_rule: dict[Subscription, Subscription] | None = (
+            {} if unique_rules else None
+        )
         self._recipients = BoundedCache[TopicId, tuple[AgentId, ...]]()
         self._types = BoundedCache[str, tuple[str, ...]]()
         self._max_key = max_cached_type_length
@@ -97,7 +103,10 @@ class SubscriptionTable:
 
     def duplicate_of(self, subscription: Subscription) -> Subscription | None:
         """The subscription ``subscription`` would duplicate, if any."""
-        return self._by_id.get(subscription.id) or self._by_rule.get(subscription)
+        existing = self._by_id.get(subscription.id)
+        if existing is None and self._by_rule is not None:
+            existing = self._by_rule.get(subscription)
+        return existing
 
     def add(self, subscription: Subscription) -> None:
         """Add ``subscription``; :class:`DuplicateSubscriptionError` if a duplicate."""
@@ -105,14 +114,16 @@ class SubscriptionTable:
         if existing is not None:
             raise DuplicateSubscriptionError(existing)
         self._by_id[subscription.id] = subscription
-        self._by_rule[subscription] = subscription
+        if self._by_rule is not None:
+            self._by_rule[subscription] = subscription
         self.forget_matches()
 
     def remove(self, subscription_id: str) -> Subscription:
         """Remove and return the subscription with this id (``KeyError`` if none)."""
         subscription = self._by_id.pop(subscription_id)
-        if self._by_rule.get(subscription) is subscription:
-            del self._by_rule[subscription]
+        by_rule = self._by_rule
+        if by_rule is not None and by_rule.get(subscription) is subscription:
+            del by_rule[subscription]
         self.forget_matches()
         return subscription
 

@@ -26,6 +26,7 @@ import_grpc()
 if TYPE_CHECKING:
     from .host.client_limits import ClientLimits
     from .host.counters import HostCounters
+    from .host.placement import TypeSharing
     from .host.server import DEFAULT_HOST_ADDRESS, GrpcHost
     from .protocol.auth import AuthenticationError
     from .protocol.connection_errors import ConnectionLostError, HostRefusedError
@@ -46,6 +47,7 @@ __all__ = [
     "HostCounters",
     "HostRefusedError",
     "ServerTls",
+    "TypeSharing",
     "WorkerCounters",
 ]
 
@@ -60,6 +62,7 @@ _LAZY: dict[str, str] = {
     "GrpcHost": "host.server",
     "ClientLimits": "host.client_limits",
     "HostCounters": "host.counters",
+    "TypeSharing": "host.placement",
     "GrpcWorkerRuntime": "worker.runtime",
     "WorkerCounters": "worker.counters",
 }

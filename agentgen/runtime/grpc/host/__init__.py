@@ -7,6 +7,13 @@ go), ``held_events``, ``client_limits``. Imports nothing of the worker side.
 
 from .client_limits import ClientLimits
 from .counters import HostCounters
+from .placement import TypeSharing
 from .server import DEFAULT_HOST_ADDRESS, GrpcHost
 
-__all__ = ["DEFAULT_HOST_ADDRESS", "ClientLimits", "GrpcHost", "HostCounters"]
+__all__ = [
+    "DEFAULT_HOST_ADDRESS",
+    "ClientLimits",
+    "GrpcHost",
+    "HostCounters",
+    "TypeSharing",
+]

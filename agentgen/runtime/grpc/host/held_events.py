@@ -55,22 +55,19 @@ class HeldEvents:
         self._bytes += len(frame)
         return True
 
-    def release(
-        self, recipients_of: Callable[[str], tuple[str, ...]]
-    ) -> list[tuple[bytes, tuple[str, ...]]]:
-        """Remove and return the held events that now have recipients."""
+    def release(self, routable: Callable[[str], bool]) -> list[bytes]:
+        """Remove and return the held events whose topic type is now routable."""
         self._expire(time.monotonic())
-        routable: list[tuple[bytes, tuple[str, ...]]] = []
+        released: list[bytes] = []
         kept: deque[_Held] = deque()
         for held in self._events:
-            recipients = recipients_of(held.topic_type)
-            if recipients:
-                routable.append((held.frame, recipients))
+            if routable(held.topic_type):
+                released.append(held.frame)
                 self._bytes -= len(held.frame)
             else:
                 kept.append(held)
         self._events = kept
-        return routable
+        return released
 
     def _expire(self, now: float) -> None:
         while self._events and self._events[0].expires <= now:

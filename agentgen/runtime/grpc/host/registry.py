@@ -1,10 +1,12 @@
 """Who is connected to a host and what each client registered.
 
-Ownership: a client owns the agent types it registered and the subscriptions
-it added. It cannot register a type another client owns, add a subscription
-for one, or remove another client's subscription. When a client's streams
-end, its agent types and subscriptions go with it. Identifiers from the wire
-are logged clipped.
+Ownership: a client serves the agent types it registered and owns the
+subscriptions it added. It cannot register a type another client serves
+(unless the host shares types, :mod:`.placement`), add a subscription for a
+type it does not serve while others do, or remove another client's
+subscription. When a client's streams end, its agent types and subscriptions
+go with it; a type is free once its last client left. Identifiers from the
+wire are logged clipped.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from agentgen.protos import agent_worker_pb2 as pb
 
 from ...log_text import clip
 from ...subscription_table import SubscriptionTable
+from ...subscriptions import Subscription
 from ..protocol.frames import (
     InvalidSubscriptionError,
     subscription_from_wire,
@@ -27,6 +30,7 @@ from ..protocol.frames import (
 from ..protocol.outbox import Outbox
 from .client_limits import ClientLimits
 from .counters import HostCounters
+from .placement import TypeSharing
 
 __all__ = [
     "Client",
@@ -76,16 +80,19 @@ class Client:
     control: Outbox[bytes] | None = None
     agent_types: set[str] = field(default_factory=set)
     subscription_ids: set[str] = field(default_factory=set)
+    rules: set[Subscription] = field(default_factory=set)
+    """This client's subscriptions, for finding its duplicates (eq by rule)."""
     pending: dict[str, PendingRpc] = field(default_factory=dict)
     """RPCs forwarded to this client, by host request id."""
 
 
 class ClientRegistry:
-    """Clients, agent-type owners and subscriptions of one host.
+    """Clients, the agent types they serve and their subscriptions, for one host.
 
     ``on_change()`` is called after every change that can change where an
     event goes; ``on_lost(client)`` when a client's data stream ended, before
     it is forgotten (its pending requests are then the router's to fail).
+    With shared types, several clients may add the same subscription rule.
     """
 
     def __init__(
@@ -96,35 +103,45 @@ class ClientRegistry:
         limits: ClientLimits,
         on_change: Callable[[], None],
         on_lost: Callable[[Client], None],
+        type_sharing: TypeSharing = TypeSharing.EXCLUSIVE,
     ) -> None:
         self._outbox_limit = outbox_limit
         self._counters = counters
         self.limits = limits
+        self.type_sharing = type_sharing
+        self._shared = type_sharing is not TypeSharing.EXCLUSIVE
         self._on_change = on_change
         self._on_lost = on_lost
         self.clients: dict[str, Client] = {}
         """Every known client, by id (read it; change it through the methods)."""
-        self.owners: dict[str, str] = {}
-        """The client id owning each registered agent type."""
-        self.subscriptions = SubscriptionTable(limits.max_name_length)
+        self.serving: dict[str, list[str]] = {}
+        """The client ids serving each registered agent type, first come first."""
+        self.subscriptions = SubscriptionTable(
+            limits.max_name_length, unique_rules=not self._shared
+        )
         """Every client's subscriptions (matching, with its caches)."""
         self._subscriber: dict[str, str] = {}
         """The client id that added each subscription, by subscription id."""
 
     # -- registration calls --------------------------------------------------
 
-    def register_agent_type(self, client_id: str, agent_type: str) -> None:
-        """Make ``client_id`` the owner of ``agent_type``.
+    @property
+    def owners(self) -> dict[str, str]:
+        """The first client serving each registered agent type."""
+        return {agent_type: ids[0] for agent_type, ids in self.serving.items()}
 
-        Subscriptions other clients added for the type while nobody owned it
-        are removed: a type's subscriptions are its owner's.
+    def register_agent_type(self, client_id: str, agent_type: str) -> None:
+        """Make ``client_id`` serve ``agent_type``.
+
+        Subscriptions that clients not serving the type added while nobody
+        served it are removed: a type's subscriptions are its servers'.
         """
         self._check_name("the agent type", agent_type)
-        owner = self.owners.get(agent_type)
-        if owner is not None:
+        servers = self.serving.get(agent_type, [])
+        if client_id in servers or (servers and not self._shared):
             # AutoGen's message, without the owner's client id: a client id is
             # all it takes to act as that client.
-            whose = f"client {owner}" if owner == client_id else "another client"
+            whose = f"client {client_id}" if client_id in servers else "another client"
             raise HostRejection(
                 f"Agent type {agent_type} already registered with {whose}."
             )
@@ -136,9 +153,10 @@ class ClientRegistry:
                 f"types, the host's limit (max_agent_types={limit}); agent type "
                 f"{agent_type!r} not registered"
             )
-        self.owners[agent_type] = client_id
+        self.serving.setdefault(agent_type, []).append(client_id)
         client.agent_types.add(agent_type)
-        self._remove_foreign_subscriptions(agent_type, client_id)
+        if not servers:
+            self._remove_foreign_subscriptions(agent_type, client_id)
         self._on_change()
         logger.info("client %s registered agent type %s", clip(client_id), agent_type)
 
@@ -155,13 +173,19 @@ class ClientRegistry:
             subscription = subscription_from_wire(message)
         except InvalidSubscriptionError as error:
             raise HostRejection(str(error)) from error
-        owner = self.owners.get(subscription.agent_type)
-        if owner is not None and owner != client_id:
+        servers = self.serving.get(subscription.agent_type)
+        if servers and client_id not in servers:
             raise NotOwnerError(
                 f"agent type {subscription.agent_type} belongs to another client; "
                 "only its owner can subscribe it to topics"
+                if not self._shared
+                else f"agent type {subscription.agent_type} is served by other "
+                "clients; only a client serving it can subscribe it to topics"
             )
         existing = self.subscriptions.duplicate_of(subscription)
+        known = self.clients.get(client_id)
+        if existing is None and known is not None and subscription in known.rules:
+            existing = next(rule for rule in known.rules if rule == subscription)
         if existing is not None:
             raise HostRejection(f"Subscription already exists: {existing!r}")
         client = self._registering_client(client_id)
@@ -175,6 +199,7 @@ class ClientRegistry:
         self.subscriptions.add(subscription)
         self._subscriber[subscription.id] = client_id
         client.subscription_ids.add(subscription.id)
+        client.rules.add(subscription)
         self._on_change()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("client %s added %r", clip(client_id), subscription)
@@ -211,12 +236,12 @@ class ClientRegistry:
                 f"(max_name_length={limit})"
             )
 
-    def _remove_foreign_subscriptions(self, agent_type: str, owner_id: str) -> None:
+    def _remove_foreign_subscriptions(self, agent_type: str, server_id: str) -> None:
         foreign = [
             subscription.id
             for subscription in self.subscriptions
             if subscription.agent_type == agent_type
-            and self._subscriber.get(subscription.id) != owner_id
+            and self._subscriber.get(subscription.id) != server_id
         ]
         for subscription_id in foreign:
             self._drop_subscription(subscription_id)
@@ -226,16 +251,17 @@ class ClientRegistry:
                 "before client %s registered it",
                 len(foreign),
                 agent_type,
-                clip(owner_id),
+                clip(server_id),
             )
 
     def _drop_subscription(self, subscription_id: str) -> None:
         if subscription_id not in self.subscriptions:
             return
-        self.subscriptions.remove(subscription_id)
+        subscription = self.subscriptions.remove(subscription_id)
         subscriber = self.clients.get(self._subscriber.pop(subscription_id, ""))
         if subscriber is not None:
             subscriber.subscription_ids.discard(subscription_id)
+            subscriber.rules.discard(subscription)
 
     # -- clients and their streams -------------------------------------------
 
@@ -315,8 +341,11 @@ class ClientRegistry:
     def _forget(self, client: Client) -> None:
         """Drop a client's agent types and subscriptions (and it, if no stream)."""
         for agent_type in client.agent_types:
-            if self.owners.get(agent_type) == client.client_id:
-                del self.owners[agent_type]
+            servers = self.serving.get(agent_type)
+            if servers is not None and client.client_id in servers:
+                servers.remove(client.client_id)
+                if not servers:
+                    del self.serving[agent_type]
         for subscription_id in list(client.subscription_ids):
             self._drop_subscription(subscription_id)
         client.agent_types.clear()

@@ -20,11 +20,9 @@ import logging
 from google.protobuf.message import DecodeError
 
 from agentgen.protos import agent_worker_pb2 as pb
-from agentgen.protos import cloudevent_pb2
 
 from ...deadlines import Deadlines
-from ...log_text import FirstTimes, clip
-from ...subscription_table import BoundedCache
+from ...log_text import clip
 from ...uuids import IdSequence
 from ..protocol.frames import (
     EVENT,
@@ -37,7 +35,8 @@ from ..protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 from ..protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE, forwarded_frame_limit
 from .client_limits import ClientLimits
 from .counters import HostCounters
-from .held_events import HeldEvents
+from .events import EventRouter
+from .placement import Placement, TypeSharing
 from .registry import Client, ClientRegistry, PendingRpc
 
 __all__ = ["HostRouter"]
@@ -67,6 +66,7 @@ class HostRouter:
         hold_unrouted_bytes: int,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         limits: ClientLimits | None = None,
+        type_sharing: TypeSharing = TypeSharing.EXCLUSIVE,
     ) -> None:
         self._rpc_timeout = rpc_timeout
         self._max_message_size = max_message_size
@@ -78,17 +78,22 @@ class HostRouter:
             limits=limits or ClientLimits(),
             on_change=self._routes_changed,
             on_lost=self._client_lost,
+            type_sharing=type_sharing,
         )
         """The clients, their agent types and subscriptions."""
         self._clients = self.registry.clients
-        self._owners = self.registry.owners
-        self._routes = BoundedCache[str, tuple[str, ...]]()
-        """The clients an event on each topic type goes to."""
+        self.placement = Placement(type_sharing, self.registry.serving)
+        """Which client serves what, when clients share agent types."""
+        self._events = EventRouter(
+            self.registry,
+            self.placement,
+            counters,
+            hold_unrouted=hold_unrouted,
+            hold_unrouted_bytes=hold_unrouted_bytes,
+        )
         self._reader = FrameReader(counters, logger, "client {}")
         self._request_ids = IdSequence(_REQUEST_ID_RANDOM_BYTES)
         self._deadlines = Deadlines()
-        self._unrouted_topics = FirstTimes()
-        self._held = HeldEvents(hold_unrouted, hold_unrouted_bytes, self._drop_unrouted)
 
     @property
     def request_id_prefix(self) -> str:
@@ -96,8 +101,7 @@ class HostRouter:
         return self._request_ids.prefix
 
     def _routes_changed(self) -> None:
-        self._routes.clear()
-        self._release_held_events()
+        self._events.routes_changed()
 
     def _client_lost(self, client: Client) -> None:
         for pending in client.pending.values():
@@ -136,7 +140,7 @@ class HostRouter:
         ):
             return
         if kind == EVENT:
-            await self._route_event(client_id, frame, message.cloudEvent)
+            await self._events.route(client_id, frame, message.cloudEvent)
         elif kind == REQUEST:
             await self._route_request(client_id, message)
         elif kind == RESPONSE:
@@ -175,90 +179,11 @@ class HostRouter:
             return False
         return True
 
-    async def _route_event(
-        self, client_id: str, frame: bytes, event: cloudevent_pb2.CloudEvent
-    ) -> None:
-        topic_type = event.type
-        recipients = self._routes.get(topic_type)
-        if recipients is None:
-            try:
-                recipients = self._recipients_of(topic_type)
-            except ValueError:
-                self.counters.malformed_frames += 1
-                logger.warning(
-                    "skipped event %s from client %s: invalid topic type %r",
-                    clip(event.id),
-                    clip(client_id),
-                    clip(topic_type),
-                )
-                return
-        self.counters.events_routed += 1
-        if not recipients:
-            if self._held.hold(topic_type, frame):
-                self.counters.events_held += 1
-            return
-        for recipient_id in recipients:
-            recipient = self._clients.get(recipient_id)
-            if recipient is None or recipient.outbox is None:
-                self.counters.frames_dropped += 1
-                logger.warning(
-                    "event for topic type %r not delivered to client %s: it has "
-                    "no open channel",
-                    clip(topic_type),
-                    clip(recipient_id),
-                )
-                continue
-            if await recipient.outbox.put(frame):
-                self.counters.event_deliveries += 1
-            else:
-                self.counters.frames_dropped += 1
-
-    def _recipients_of(self, topic_type: str) -> tuple[str, ...]:
-        """The clients to send an event on ``topic_type`` to (cached).
-
-        Raises ValueError for an invalid topic type.
-        """
-        cached = self._routes.get(topic_type)
-        if cached is not None:
-            return cached
-        owners: dict[str, None] = {}
-        for agent_type in self.registry.subscriptions.agent_types(topic_type):
-            owner = self._owners.get(agent_type)
-            if owner is not None:
-                owners[owner] = None
-        recipients = tuple(owners)
-        if len(topic_type) <= self.registry.limits.max_name_length:
-            self._routes.keep(topic_type, recipients)
-        return recipients
-
-    def _release_held_events(self) -> None:
-        """Deliver held events that a new subscription or owner now routes."""
-        if not self._held:
-            return
-        for frame, recipients in self._held.release(self._recipients_of):
-            for recipient_id in recipients:
-                recipient = self._clients.get(recipient_id)
-                if recipient is not None and recipient.outbox is not None:
-                    recipient.outbox.put_urgent(frame)
-                    self.counters.event_deliveries += 1
-                else:
-                    self.counters.frames_dropped += 1
-
-    def _drop_unrouted(self, topic_type: str) -> None:
-        self.counters.events_without_subscriber += 1
-        shown = clip(topic_type)
-        if self._unrouted_topics.first(shown):
-            logger.info(
-                "events on topic type %r reached no subscriber (logged once per "
-                "topic type)",
-                shown,
-            )
-
     async def _route_request(self, client_id: str, message: pb.Message) -> None:
         request = message.request
         target_type = request.target.type
-        owner_id = self._owners.get(target_type)
-        target = self._clients.get(owner_id) if owner_id is not None else None
+        target_id = self.placement.rpc_client(target_type, request.target.key)
+        target = self._clients.get(target_id) if target_id is not None else None
         if target is None or target.outbox is None:
             self.counters.rpc_undeliverable += 1
             reason = (
@@ -403,8 +328,10 @@ class HostRouter:
             return
         target_id: str | None = None
         if destination.startswith(_AGENT_ID_DESTINATION):
-            agent_type = destination[len(_AGENT_ID_DESTINATION) :].partition("/")[0]
-            target_id = self._owners.get(agent_type)
+            agent_type, _, key = destination[len(_AGENT_ID_DESTINATION) :].partition(
+                "/"
+            )
+            target_id = self.placement.rpc_client(agent_type, key)
         elif destination.startswith(_CLIENT_ID_DESTINATION):
             target_id = destination[len(_CLIENT_ID_DESTINATION) :]
         target = self._clients.get(target_id) if target_id is not None else None

@@ -17,6 +17,7 @@ from ..protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
 from ..protocol.tls import ServerTls
 from .client_limits import ClientLimits
 from .counters import HostCounters
+from .placement import TypeSharing
 from .router import HostRouter
 from .servicer import AgentRpcServicer
 
@@ -52,8 +53,11 @@ class GrpcHost:
         auth_token: str | None = None,
         limits: ClientLimits | None = None,
         batching: bool = True,
+        type_sharing: TypeSharing | str = TypeSharing.EXCLUSIVE,
         grpc_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
+        self.type_sharing = TypeSharing.parse(type_sharing)
+        """How clients share agent types: ``exclusive``, ``by-key`` or ``fan-out``."""
         if rpc_timeout <= 0:
             raise ValueError(f"rpc_timeout must be positive, got {rpc_timeout}")
         self._host, self._port = split_host_port(address)
@@ -75,6 +79,7 @@ class GrpcHost:
             hold_unrouted_bytes=max(max_message_size, _HOLD_BYTES),
             max_message_size=max_message_size,
             limits=limits,
+            type_sharing=self.type_sharing,
         )
         self._batching = batching
         self._server: grpc.aio.Server | None = None
@@ -87,8 +92,13 @@ class GrpcHost:
 
     @property
     def agent_types(self) -> dict[str, str]:
-        """Registered agent types, each with the client id of its worker."""
-        return dict(self._router.registry.owners)
+        """Registered agent types, each with the client id of its (first) worker."""
+        return self._router.registry.owners
+
+    @property
+    def agent_type_clients(self) -> dict[str, tuple[str, ...]]:
+        """Registered agent types, each with the ids of the clients serving it."""
+        return {t: tuple(ids) for t, ids in self._router.registry.serving.items()}
 
     @property
     def running(self) -> bool:
@@ -125,10 +135,11 @@ class GrpcHost:
         self._port = port
         self._server = server
         logger.info(
-            "host listening on %s (%s%s)",
+            "host listening on %s (%s%s; type sharing: %s)",
             self.address,
             "TLS" if self._tls else "plain",
             ", token required" if self._token_check else "",
+            self.type_sharing.value,
         )
 
     async def stop(self, grace: float | None = 5.0) -> None:

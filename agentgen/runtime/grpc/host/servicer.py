@@ -84,7 +84,8 @@ class AgentRpcServicer:
         self._reader = FrameReader(counters, logger, "client {}")
         self._token_check = token_check
         self._batching = batching
-        self._marker = _BATCH_MARKER if batching else _MARKER
+        sharing = ((service.TYPE_SHARING_HEADER, router.placement.mode.value),)
+        self._marker = (*(_BATCH_MARKER if batching else _MARKER), *sharing)
 
     def generic_handlers(self) -> tuple[grpc.GenericRpcHandler[Any, Any], ...]:
         """The handlers to add to a ``grpc.aio`` server (the batch one if on)."""

@@ -25,6 +25,7 @@ from .rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 
 __all__ = [
     "CONTENT_TYPE_ATTRIBUTE",
+    "DELIVER_TYPES_ATTRIBUTE",
     "EVENT",
     "MESSAGE_KIND_ATTRIBUTE",
     "REQUEST",
@@ -51,6 +52,10 @@ SENDER_TYPE_ATTRIBUTE: Final = "agagentsendertype"
 SENDER_KEY_ATTRIBUTE: Final = "agagentsenderkey"
 MESSAGE_KIND_ATTRIBUTE: Final = "agmsgkind"
 PUBLISH_KIND: Final = "publish"
+DELIVER_TYPES_ATTRIBUTE: Final = "agdelivertypes"
+"""Extension attribute (agentgen): the only local agent types a receiving worker
+may deliver this event to, comma-separated. A by-key host adds it when the
+receiver serves subscribed types whose key it routed to another worker."""
 RESENT_ATTRIBUTE: Final = "agresent"
 """Extension attribute of an event sent again after a reconnection (agentgen)."""
 SPEC_VERSION: Final = "1.0"

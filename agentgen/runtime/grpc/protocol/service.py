@@ -15,7 +15,9 @@ __all__ = [
     "REGISTER_AGENT",
     "REMOVE_SUBSCRIPTION",
     "SERVICE_NAME",
+    "TYPE_SHARING_HEADER",
     "client_id_from",
+    "header_value",
     "method_path",
 ]
 
@@ -39,6 +41,21 @@ for it: AutoGen hosts send no initial metadata before their first message).
 """
 
 
+TYPE_SHARING_HEADER: Final = "agentgen-type-sharing"
+"""Initial-metadata header by which an agentgen host tells its type-sharing
+mode (``exclusive``, ``by-key`` or ``fan-out``), next to its marker."""
+
+
+def header_value(
+    metadata: Iterable[tuple[str, str | bytes]] | None, name: str
+) -> str | None:
+    """The first value of header ``name`` in ``metadata``, or ``None``."""
+    for key, value in metadata or ():
+        if key == name:
+            return value.decode() if isinstance(value, bytes) else value
+    return None
+
+
 def method_path(method: str) -> str:
     """The full gRPC path of one method, e.g. ``/agents.AgentRpc/OpenChannel``."""
     return f"/{SERVICE_NAME}/{method}"
@@ -46,8 +63,4 @@ def method_path(method: str) -> str:
 
 def client_id_from(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
     """The ``client-id`` header's value, or ``None`` when absent or empty."""
-    for key, value in metadata or ():
-        if key == CLIENT_ID_HEADER:
-            text = value.decode() if isinstance(value, bytes) else value
-            return text or None
-    return None
+    return header_value(metadata, CLIENT_ID_HEADER) or None

@@ -252,10 +252,12 @@ class Connection:
         self._registrations = registrations
         self._connected.set()
         logger.info(
-            "connected to the host at %s as client %s (calls as %s)",
+            "connected to the host at %s as client %s (calls as %s); agent types "
+            "on this host: %s",
             self.settings.host_address,
             link.client_id,
             link.calls.client_id,
+            describe_type_sharing(link.serving.type_sharing),
         )
 
     # -- supervision ---------------------------------------------------------
@@ -383,6 +385,18 @@ class Connection:
             f"the host at {self.settings.host_address} did not take {what}: "
             f"{describe_failure(error)}"
         ) from error
+
+
+def describe_type_sharing(mode: str | None) -> str:
+    """A host's type-sharing mode, for a log line."""
+    if mode is None:
+        return "one worker each (the host does not say; AutoGen hosts work so)"
+    return {
+        "exclusive": "one worker each (exclusive)",
+        "by-key": "shared by key (by-key): each agent key is served by one worker",
+        "fan-out": "shared (fan-out): events reach every worker of a type, RPCs "
+        "stick to one worker per key",
+    }.get(mode, mode)
 
 
 def _unauthenticated(error: BaseException) -> bool:

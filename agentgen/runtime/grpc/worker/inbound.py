@@ -28,6 +28,7 @@ from ...serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPa
 from ...subscription_table import SubscriptionTable
 from ..protocol.codec import PayloadCodec
 from ..protocol.frames import (
+    DELIVER_TYPES_ATTRIBUTE,
     EVENT,
     REQUEST,
     RESPONSE,
@@ -143,12 +144,13 @@ class Inbound:
         if isinstance(message, UnknownPayload):
             self._skip_unknown(message, event.id, topic)
             return
+        recipients = self._subscriptions.recipients(topic)
+        only = event.attributes.get(DELIVER_TYPES_ATTRIBUTE)
+        if only is not None:  # a by-key host routed some types' keys elsewhere
+            allowed = only.ce_string.split(",")
+            recipients = tuple(r for r in recipients if r.type in allowed)
         counters.events_delivered += self._local.queue_event(
-            message,
-            topic,
-            sender,
-            event.id,
-            self._subscriptions.recipients(topic),
+            message, topic, sender, event.id, recipients
         )
 
     def _skip_unknown(

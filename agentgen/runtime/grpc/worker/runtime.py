@@ -158,6 +158,16 @@ class GrpcWorkerRuntime(BaseRuntime):
         return link is not None and link.serving.batched and link.calls.batched
 
     @property
+    def host_type_sharing(self) -> str | None:
+        """The host's type-sharing mode (``exclusive``, ``by-key``, ``fan-out``).
+
+        As an agentgen host tells it on connecting; ``None`` when disconnected
+        or for a host that does not tell (AutoGen's: one worker per type).
+        """
+        link = self._connection.link
+        return None if link is None else link.serving.type_sharing
+
+    @property
     def client_id(self) -> str | None:
         """The ``client-id`` of the current connection (new on each reconnect)."""
         link = self._connection.link

@@ -93,6 +93,9 @@ class WorkerStream:
         self._work = work
         self.batched = False
         """Whether the stream carries batches (the host offered them)."""
+        self.type_sharing: str | None = None
+        """The host's type-sharing mode, as an agentgen host tells it; ``None``
+        for hosts that do not (AutoGen's: one worker per agent type)."""
         self._writing: list[Outgoing] = []
         """The frames being written: unsent until ``call.write`` returned."""
 
@@ -142,6 +145,9 @@ class WorkerStream:
             )
             if batching.advertises_batching(headers):
                 self.batched = True
+                self.type_sharing = service.header_value(
+                    headers, service.TYPE_SHARING_HEADER
+                )
                 return call
             if call.done() and await call.code() != grpc.StatusCode.UNIMPLEMENTED:
                 await call.wait_for_connection()  # raises the call's error
@@ -155,9 +161,10 @@ class WorkerStream:
         self, headers: grpc.aio.Metadata | None
     ) -> grpc.aio.StreamStreamCall[bytes, bytes]:
         """``OpenChannel``, attached (see :meth:`open`); ``headers``: the probe's."""
-        agentgen_host = headers is not None and any(
-            key == service.HOST_MARKER_HEADER for key, _ in headers
+        agentgen_host = (
+            service.header_value(headers, service.HOST_MARKER_HEADER) is not None
         )
+        self.type_sharing = service.header_value(headers, service.TYPE_SHARING_HEADER)
         open_channel = self._channel.stream_stream(
             service.method_path(service.OPEN_CHANNEL), None, None
         )
