@@ -13,31 +13,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import venv
 from pathlib import Path
 
 import pytest
+from source_tree import copy_source
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTALL_TIMEOUT = 900
 STEP_TIMEOUT = 300
-# Not part of a source install: VCS data, virtualenvs, caches, build output.
-_NOT_SOURCE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "venv",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    ".*_cache",
-    ".hypothesis",
-    "node_modules",
-)
-
-
 # Run outside the project: the editable install finds the package and the
 # modules `agentgen generate` wrote after it.
 PROBE_INSTALLED = (
@@ -213,8 +197,7 @@ def installed_names(fresh: FreshVenv, cwd: Path) -> set[str]:
 
 
 def test_fresh_install_init_generate_check_test_and_hello(tmp_path: Path) -> None:
-    source = tmp_path / "source"
-    shutil.copytree(REPO_ROOT, source, ignore=_NOT_SOURCE, symlinks=True)
+    source = copy_source(tmp_path / "source")
     work = tmp_path / "work"
     work.mkdir()
     fresh = FreshVenv(tmp_path / "venv")
