@@ -1,10 +1,14 @@
-"""Create (once) and locate the cached virtual environment holding AutoGen 0.7.5.
+"""Create (once) and locate the cached virtual environments holding AutoGen 0.7.5.
 
-AutoGen pins protobuf 5.29 and grpcio 1.70, so it cannot share agentgen's
-environment. The interoperability tests and the benchmarks run AutoGen programs
-with the Python of a separate venv, made here on first use and reused after.
+AutoGen pins protobuf 5.29 and grpcio 1.70, older than agentgen's development
+venv. The interoperability tests and the benchmarks run AutoGen programs with
+the Python of a separate venv, made here on first use and reused after; a
+second one (:func:`ensure_shared_venv`) holds AutoGen together with
+agentgen's own dependencies, for the test that runs both in one process.
 
-* Location: ``$AGENTGEN_AUTOGEN_VENV`` or ``~/.cache/agentgen/autogen-0.7.5``.
+* Location: ``$AGENTGEN_AUTOGEN_VENV`` or ``~/.cache/agentgen/autogen-0.7.5``
+  (the shared one: ``$AGENTGEN_SHARED_VENV`` or
+  ``~/.cache/agentgen/agentgen-with-autogen-0.7.5``).
 * A marker file, written only after a successful install, records what was
   installed; a venv without it (or with other requirements) is rebuilt.
 * A file lock beside the venv keeps parallel runs from building it together.
@@ -19,8 +23,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +34,10 @@ __all__ = [
     "AutogenEnvError",
     "autogen_venv_dir",
     "ensure_autogen_venv",
+    "ensure_shared_venv",
+    "exclusive_lock",
+    "shared_requirements",
+    "shared_venv_dir",
     "venv_python",
 ]
 
@@ -41,8 +50,9 @@ VENV_ENV_VAR = "AGENTGEN_AUTOGEN_VENV"
 DEFAULT_VENV_DIR = Path.home() / ".cache" / "agentgen" / "autogen-0.7.5"
 MARKER_NAME = ".agentgen-ready"
 PIP_TIMEOUT_SECONDS = 900.0
-# What the marker must say: the requirements, one per line.
-_MARKER_TEXT = "\n".join(AUTOGEN_REQUIREMENTS) + "\n"
+SHARED_ENV_VAR = "AGENTGEN_SHARED_VENV"
+DEFAULT_SHARED_DIR = Path.home() / ".cache" / "agentgen" / "agentgen-with-autogen-0.7.5"
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
 class AutogenEnvError(RuntimeError):
@@ -55,20 +65,38 @@ def autogen_venv_dir() -> Path:
     return Path(configured).expanduser() if configured else DEFAULT_VENV_DIR
 
 
+def shared_venv_dir() -> Path:
+    """Where the venv of AutoGen and agentgen's dependencies lives."""
+    configured = os.environ.get(SHARED_ENV_VAR)
+    return Path(configured).expanduser() if configured else DEFAULT_SHARED_DIR
+
+
+def shared_requirements() -> tuple[str, ...]:
+    """autogen-ext[grpc] 0.7.5 and every runtime dependency of agentgen."""
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    return (AUTOGEN_REQUIREMENTS[0], *project["dependencies"])
+
+
 def venv_python(venv_dir: Path) -> Path:
     """Return the interpreter of the venv at ``venv_dir``."""
     return venv_dir / "bin" / "python"
 
 
-def _is_ready(venv_dir: Path) -> bool:
+def _marker_text(requirements: Sequence[str]) -> str:
+    """What the marker must say: the requirements, one per line."""
+    return "\n".join(requirements) + "\n"
+
+
+def _is_ready(venv_dir: Path, requirements: Sequence[str]) -> bool:
     marker = venv_dir / MARKER_NAME
     if not marker.is_file() or not venv_python(venv_dir).exists():
         return False
-    return marker.read_text(encoding="utf-8") == _MARKER_TEXT
+    return marker.read_text(encoding="utf-8") == _marker_text(requirements)
 
 
 @contextmanager
-def _exclusive_lock(venv_dir: Path) -> Iterator[None]:
+def exclusive_lock(venv_dir: Path) -> Iterator[None]:
+    """Hold the lock file beside ``venv_dir`` (blocks while another run holds it)."""
     lock_path = venv_dir.with_name(venv_dir.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as lock_file:
@@ -80,7 +108,8 @@ def _exclusive_lock(venv_dir: Path) -> Iterator[None]:
             fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
 
-def _run_pip(python: Path, *args: str) -> None:
+def run_pip(python: Path, *args: str) -> None:
+    """``pip install ARGS`` with ``python``; :class:`AutogenEnvError` on failure."""
     command = [
         str(python),
         "-m",
@@ -109,13 +138,22 @@ def _run_pip(python: Path, *args: str) -> None:
         )
 
 
-def _build(venv_dir: Path) -> None:
+def _build(venv_dir: Path, requirements: Sequence[str]) -> None:
     if venv_dir.exists():
         shutil.rmtree(venv_dir)
     venv_dir.parent.mkdir(parents=True, exist_ok=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
-    _run_pip(venv_python(venv_dir), *AUTOGEN_REQUIREMENTS)
-    (venv_dir / MARKER_NAME).write_text(_MARKER_TEXT, encoding="utf-8")
+    run_pip(venv_python(venv_dir), *requirements)
+    (venv_dir / MARKER_NAME).write_text(_marker_text(requirements), encoding="utf-8")
+
+
+def _ensure_venv(venv_dir: Path, requirements: Sequence[str]) -> Path:
+    if _is_ready(venv_dir, requirements):
+        return venv_python(venv_dir)
+    with exclusive_lock(venv_dir):
+        if not _is_ready(venv_dir, requirements):  # another run may have built it
+            _build(venv_dir, requirements)
+    return venv_python(venv_dir)
 
 
 def ensure_autogen_venv() -> Path:
@@ -125,13 +163,15 @@ def ensure_autogen_venv() -> Path:
         AutogenEnvError: the venv could not be built (for example pip cannot
             reach the package index); the message carries pip's output.
     """
-    venv_dir = autogen_venv_dir()
-    if _is_ready(venv_dir):
-        return venv_python(venv_dir)
-    with _exclusive_lock(venv_dir):
-        if not _is_ready(venv_dir):  # another run may have built it meanwhile
-            _build(venv_dir)
-    return venv_python(venv_dir)
+    return _ensure_venv(autogen_venv_dir(), AUTOGEN_REQUIREMENTS)
+
+
+def ensure_shared_venv() -> Path:
+    """Like :func:`ensure_autogen_venv`, for AutoGen with agentgen's dependencies.
+
+    agentgen itself is not part of it: the test installs the source it runs.
+    """
+    return _ensure_venv(shared_venv_dir(), shared_requirements())
 
 
 if __name__ == "__main__":

@@ -1,38 +1,32 @@
 """A newcomer's first minutes, in a fresh virtual environment.
 
 ``pip install <repo>`` (not editable, so the templates and protos must ship as
-package data), then ``agentgen init demo``, ``agentgen generate``, the
-scaffold's own tests, and the hello example end to end, all with the fresh
-venv's programs and from folders outside the source tree (so nothing is
-imported from it). pip's cache is reused between runs.
+package data; and without black or pytest), then ``agentgen init demo``, a
+contract with fields of every kind, ``pip install -e '.[dev]'``, ``agentgen
+generate``, the scaffold's own ``mypy``, ``ruff check``, ``black --check``
+and tests, and the hello example end to end, all with the fresh venv's
+programs and from folders outside the source tree (so nothing is imported
+from it). pip's cache is reused between runs.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import venv
 from pathlib import Path
 
 import pytest
+from source_tree import copy_source
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTALL_TIMEOUT = 900
 STEP_TIMEOUT = 300
-# Not part of a source install: VCS data, virtualenvs, caches, build output.
-_NOT_SOURCE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "venv",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    ".*_cache",
-    ".hypothesis",
-    "node_modules",
+# Run outside the project: the editable install finds the package and the
+# modules `agentgen generate` wrote after it.
+PROBE_INSTALLED = (
+    "import demo.cli, demo_pb2; "
+    "print(demo.cli.__name__, demo_pb2.__name__, demo_pb2.Visit.DESCRIPTOR.name)"
 )
 
 
@@ -85,9 +79,125 @@ class FreshVenv:
         )
 
 
-def test_fresh_install_init_generate_test_and_hello(tmp_path: Path) -> None:
-    source = tmp_path / "source"
-    shutil.copytree(REPO_ROOT, source, ignore=_NOT_SOURCE, symlinks=True)
+# Fields of every kind, added to the scaffolded contract: a message, an enum, a
+# oneof, repeated fields, map<string, Message> and a well-known type.
+EXTRA_IMPORT = 'import "google/protobuf/timestamp.proto";\n'
+EXTRA_CONTRACT = """
+// How a visitor felt.
+enum Mood {
+  MOOD_UNSPECIFIED = 0;
+  MOOD_HAPPY = 1;
+}
+
+// A visit, with a field of every kind.
+message Visit {
+  option (agentgen.topic) = "visits";
+  Greet greet = 1;
+  Mood mood = 2;
+  oneof via {
+    string door = 3;
+    int32 window = 4;
+  }
+  repeated Greeting greetings = 5;
+  repeated string tags = 6;
+  map<string, Greet> by_name = 7;
+  google.protobuf.Timestamp at = 8;
+}
+
+// Keeps every visit.
+service Visitors {
+  option (agentgen.agent) = { subscribe: "visits" };
+  rpc Record(Visit) returns (google.protobuf.Empty);
+}
+"""
+# Uses every field through the generated stubs and agents, so mypy --strict
+# checks them, and pytest runs it.
+VISIT_TEST = """\
+\"\"\"Every kind of field, through the generated stubs and an agent.\"\"\"
+
+from __future__ import annotations
+
+from agentgen.runtime import InProcessRuntime, MessageContext
+from google.protobuf.timestamp_pb2 import Timestamp
+
+import demo_pb2 as pb
+from demo_agents import VisitorsBase, VisitorsClient
+
+
+class Visitors(VisitorsBase):
+    def __init__(self) -> None:
+        super().__init__()
+        self.visits: list[pb.Visit] = []
+
+    async def record(self, message: pb.Visit, ctx: MessageContext) -> None:
+        self.visits.append(message)
+
+
+def make_visit() -> pb.Visit:
+    visit = pb.Visit(
+        greet=pb.Greet(name="Ada"),
+        mood=pb.MOOD_HAPPY,
+        window=2,
+        greetings=[pb.Greeting(text="Hello, Ada!")],
+        tags=["first"],
+        by_name={"ada": pb.Greet(name="Ada")},
+        at=Timestamp(seconds=1_700_000_000),
+    )
+    visit.door = "front"
+    return visit
+
+
+def test_fields_round_trip() -> None:
+    visit = make_visit()
+    copy = pb.Visit.FromString(visit.SerializeToString())
+    assert copy == visit
+    assert copy.WhichOneof("via") == "door"
+    assert not copy.HasField("window")
+    mood: pb.Mood.ValueType = copy.mood
+    assert pb.Mood.Name(mood) == "MOOD_HAPPY"
+    assert copy.by_name["ada"].name == copy.greet.name == "Ada"
+    assert [greeting.text for greeting in copy.greetings] == ["Hello, Ada!"]
+    assert copy.at.ToSeconds() == 1_700_000_000
+
+
+async def test_an_agent_receives_the_visit() -> None:
+    visitors = Visitors()
+    async with InProcessRuntime() as runtime:
+        await Visitors.register(runtime, lambda: visitors)
+        await VisitorsClient(runtime).record(make_visit())
+        await runtime.publish_message(make_visit())
+        await runtime.stop_when_idle()
+    assert visitors.visits == [make_visit(), make_visit()]
+"""
+# What `pip install agentgen` must not bring: test and formatting tools.
+NOT_RUNTIME = {"black", "pytest", "pytest-asyncio", "mypy", "ruff"}
+
+
+def extend_contract(project: Path) -> None:
+    """Add fields of every kind (and an agent using them) to the contract."""
+    contract = project / "protos" / "demo.proto"
+    text = contract.read_text(encoding="utf-8")
+    anchor = 'import "google/protobuf/empty.proto";\n'
+    assert anchor in text, text
+    text = text.replace(anchor, anchor + EXTRA_IMPORT)
+    contract.write_text(text + EXTRA_CONTRACT, encoding="utf-8")
+    (project / "tests" / "test_visit.py").write_text(VISIT_TEST, encoding="utf-8")
+
+
+def installed_names(fresh: FreshVenv, cwd: Path) -> set[str]:
+    """The distributions installed in ``fresh``, normalized names."""
+    listed = fresh.run(
+        fresh.python, "-m", "pip", "list", "--format=freeze", cwd=cwd
+    ).splitlines()
+    return {
+        re.sub(r"[-_.]+", "-", line.split("==")[0]).lower()
+        for line in listed
+        if "==" in line
+    }
+
+
+def test_fresh_install_init_generate_check_test_and_hello(tmp_path: Path) -> None:
+    source = copy_source(tmp_path / "source")
     work = tmp_path / "work"
     work.mkdir()
     fresh = FreshVenv(tmp_path / "venv")
@@ -98,23 +208,38 @@ def test_fresh_install_init_generate_test_and_hello(tmp_path: Path) -> None:
     )
     assert Path(location.strip()).is_relative_to(tmp_path / "venv"), location
     assert "agentgen 0.1.0" in fresh.run(fresh.bin / "agentgen", "--version", cwd=work)
+    installed = installed_names(fresh, work)
+    assert {"agentgen", "protobuf", "grpcio", "mypy-protobuf"} <= installed
+    assert not installed & NOT_RUNTIME, installed & NOT_RUNTIME
 
     created = fresh.run(fresh.bin / "agentgen", "init", "demo", cwd=work)
     assert "created 9 files" in created
-    # pytest ships with agentgen, so the next steps need no extra install.
-    assert created.endswith("  agentgen generate\n  python -m pytest\n")
+    assert created.endswith(
+        "  pip install -e '.[dev]'\n  agentgen generate\n  python -m pytest\n"
+    )
     project = work / "demo"
+    extend_contract(project)
+    fresh.pip_install("-e", ".[dev]", cwd=project)
+    assert installed_names(fresh, work) >= NOT_RUNTIME
     generated = fresh.run(fresh.bin / "agentgen", "generate", cwd=project)
     assert "generated code for 1 contract(s) from protos into src" in generated
     assert {"demo_pb2.py", "demo_pb2.pyi", "demo_agents.py"} <= {
         path.name for path in (project / "src").iterdir()
     }
+    stubs = (project / "src" / "demo_pb2.pyi").read_text(encoding="utf-8")
+    assert stubs.startswith('"""\n@generated by mypy-protobuf.'), stubs[:200]
 
-    fresh.pip_install("pytest", "pytest-asyncio", cwd=work)
+    # The scaffold's own checks, as its README runs them.
+    checked = fresh.run(fresh.bin / "mypy", cwd=project)
+    assert re.search(r"Success: no issues found in \d+ source files", checked)
+    fresh.run(fresh.bin / "ruff", "check", "--no-cache", ".", cwd=project)
+    fresh.run(fresh.bin / "black", "--check", ".", cwd=project)
     tests = fresh.run(
         fresh.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
     )
-    assert re.search(r"\b4 passed\b", tests), tests
+    assert re.search(r"\b6 passed\b", tests), tests
+    greeted = fresh.run(fresh.python, "-c", PROBE_INSTALLED, cwd=work)
+    assert greeted.split() == ["demo.cli", "demo_pb2", "Visit"]
 
     hello = fresh.run(
         fresh.python,

@@ -279,6 +279,7 @@ def init(
     typer.echo(f"agentgen: created {len(written)} files in {display_path(target)}")
     typer.echo("next:")
     typer.echo(f"  cd {display_path(target)}")
+    typer.echo("  pip install -e '.[dev]'")
     typer.echo("  agentgen generate")
     typer.echo("  python -m pytest")
 

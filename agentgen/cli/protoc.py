@@ -3,6 +3,9 @@
 protoc runs as ``sys.executable -m grpc_tools.protoc`` (which adds the
 well-known types to the include path); agentgen's own protos are added with
 ``-I``, so ``import "agentgen/options.proto";`` resolves without any setup.
+Besides protoc's ``--python_out``, it runs two plugins: protoc-gen-agentgen
+and mypy-protobuf's protoc-gen-mypy, whose ``.pyi`` stubs (unlike protoc's
+``--pyi_out``) pass ``mypy --strict``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf.descriptor_pb2 import FileDescriptorSet
@@ -22,7 +26,10 @@ from agentgen.cli.errors import CliError, UsageProblem
 from agentgen.protos import protos_path
 
 __all__ = [
+    "AGENTGEN_PLUGIN",
+    "MYPY_PLUGIN",
     "PLUGIN_NAME",
+    "Plugin",
     "ProtocFailed",
     "compile_contracts",
     "display_path",
@@ -31,8 +38,37 @@ __all__ = [
     "read_descriptor_set",
 ]
 
-PLUGIN_NAME = "protoc-gen-agentgen"
-_PLUGIN_ENTRY = "from agentgen.generator.plugin import main; raise SystemExit(main())"
+
+@dataclass(frozen=True)
+class Plugin:
+    """A protoc plugin installed as a console script of this interpreter."""
+
+    name: str  # protoc-gen-NAME, and --NAME_out
+    entry: str  # Python code running it, for the launcher
+    out_option: str  # protoc's output option for it, up to the folder
+
+    def arguments(self, plugin: Path, out: Path) -> list[str]:
+        """protoc's arguments that run ``plugin`` with its output in ``out``."""
+        return [f"--plugin={self.name}={plugin}", f"{self.out_option}{out}"]
+
+
+AGENTGEN_PLUGIN = Plugin(
+    "protoc-gen-agentgen",
+    "from agentgen.generator.plugin import main; raise SystemExit(main())",
+    "--agentgen_out=",
+)
+# mypy-protobuf; ``quiet`` keeps it from printing each file it writes.
+MYPY_PLUGIN = Plugin(
+    "protoc-gen-mypy",
+    "from mypy_protobuf.main import main; raise SystemExit(main())",
+    "--mypy_out=quiet:",
+)
+PLUGIN_NAME = AGENTGEN_PLUGIN.name
+# mypy-protobuf 4.0 and later import their own compiled extensions.proto, made
+# by protoc 32 (protobuf 6.32.1): protobuf's runtime check refuses that module
+# under an older protobuf (5.29, as AutoGen 0.7.5 pins), where it works. The
+# check is off in the processes protoc starts (the plugins) only.
+_PLUGIN_ENVIRONMENT = {"TEMPORARILY_DISABLE_PROTOBUF_VERSION_CHECK": "true"}
 
 
 class ProtocFailed(CliError):
@@ -75,8 +111,10 @@ def find_proto_files(proto_dir: Path) -> list[str]:
 
 
 @contextmanager
-def plugin_executable(scripts_dir: Path | None = None) -> Iterator[Path]:
-    """Yield a path protoc can run as ``protoc-gen-agentgen``.
+def plugin_executable(
+    scripts_dir: Path | None = None, plugin: Plugin = AGENTGEN_PLUGIN
+) -> Iterator[Path]:
+    """Yield a path protoc can run as ``plugin`` (default: protoc-gen-agentgen).
 
     The console script in ``scripts_dir`` (default: beside ``sys.executable``)
     is preferred; if there is none (e.g. a ``--user`` install or a source
@@ -84,13 +122,13 @@ def plugin_executable(scripts_dir: Path | None = None) -> Iterator[Path]:
     temporary folder, so ``generate`` works in a venv that is not on ``PATH``.
     """
     folder = scripts_dir if scripts_dir is not None else Path(sys.executable).parent
-    script = folder / PLUGIN_NAME
+    script = folder / plugin.name
     if script.is_file() and os.access(script, os.X_OK):
         yield script
         return
     with tempfile.TemporaryDirectory(prefix="agentgen-plugin-") as temporary:
-        launcher = Path(temporary) / PLUGIN_NAME
-        command = f"{shlex.quote(sys.executable)} -c {shlex.quote(_PLUGIN_ENTRY)}"
+        launcher = Path(temporary) / plugin.name
+        command = f"{shlex.quote(sys.executable)} -c {shlex.quote(plugin.entry)}"
         launcher.write_text(
             f'#!/bin/sh\nexec {command} "$@"\n',
             encoding="utf-8",
@@ -99,8 +137,15 @@ def plugin_executable(scripts_dir: Path | None = None) -> Iterator[Path]:
         yield launcher
 
 
-def _run_protoc(proto_dir: Path, arguments: Sequence[str]) -> None:
-    """Run protoc, relay its output to stderr as is, raise on failure."""
+def _run_protoc(
+    proto_dir: Path,
+    arguments: Sequence[str],
+    environment: Mapping[str, str] | None = None,
+) -> None:
+    """Run protoc, relay its output to stderr as is, raise on failure.
+
+    ``environment`` is added to this process's for protoc and its plugins.
+    """
     command = [
         sys.executable,
         "-m",
@@ -109,7 +154,12 @@ def _run_protoc(proto_dir: Path, arguments: Sequence[str]) -> None:
         f"-I{protos_path()}",
         *arguments,
     ]
-    completed = subprocess.run(command, capture_output=True, check=False)
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        check=False,
+        env={**os.environ, **environment} if environment else None,
+    )
     for stream in (completed.stdout, completed.stderr):
         if stream:
             sys.stderr.write(stream.decode("utf-8", errors="replace"))
@@ -121,7 +171,7 @@ def _run_protoc(proto_dir: Path, arguments: Sequence[str]) -> None:
 def compile_contracts(
     proto_dir: Path, out: Path, plugin_options: Sequence[str] = ()
 ) -> list[str]:
-    """Generate ``_pb2.py``, ``_pb2.pyi`` and ``_agents.py`` for every contract.
+    """Generate ``_pb2.py``, ``_pb2.pyi`` (mypy-protobuf) and ``_agents.py``.
 
     ``plugin_options`` (``key=value``) go to protoc-gen-agentgen, which checks
     them. Creates ``out`` if needed (and removes the folders it created if protoc
@@ -131,18 +181,21 @@ def compile_contracts(
     if out.exists() and not out.is_dir():
         raise UsageProblem(f"output '{display_path(out)}' exists and is not a folder")
     created = _make_folders(out)
+    target = out.resolve()
     try:
-        with plugin_executable() as plugin:
+        with ExitStack() as plugins:
+            stubs = plugins.enter_context(plugin_executable(plugin=MYPY_PLUGIN))
+            agents = plugins.enter_context(plugin_executable(plugin=AGENTGEN_PLUGIN))
             _run_protoc(
                 proto_dir,
                 [
-                    f"--plugin={PLUGIN_NAME}={plugin}",
-                    f"--python_out={out.resolve()}",
-                    f"--pyi_out={out.resolve()}",
-                    f"--agentgen_out={out.resolve()}",
+                    f"--python_out={target}",
+                    *MYPY_PLUGIN.arguments(stubs, target),
+                    *AGENTGEN_PLUGIN.arguments(agents, target),
                     *(f"--agentgen_opt={option}" for option in plugin_options),
                     *(str((proto_dir / name).resolve()) for name in files),
                 ],
+                _PLUGIN_ENVIRONMENT,
             )
     except BaseException:
         _remove_empty(created)

@@ -31,7 +31,7 @@ usage: {PROGRAM} [--version]
 A protoc plugin; protoc runs it. For example:
 
     python -m grpc_tools.protoc -I. -I$(agentgen protos-path) \\
-        --python_out=OUT --pyi_out=OUT --agentgen_out=OUT dir/x.proto
+        --python_out=OUT --mypy_out=OUT --agentgen_out=OUT dir/x.proto
 
 writes dir/x_agents.py beside protoc's dir/x_pb2.py.
 Options: --agentgen_opt=dotnet_names=warn|error|ignore

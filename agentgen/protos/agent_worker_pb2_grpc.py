@@ -5,7 +5,7 @@ import warnings
 
 from agentgen.protos import agent_worker_pb2 as agent__worker__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.70.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

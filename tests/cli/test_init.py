@@ -160,10 +160,10 @@ def test_init_next_steps(
     monkeypatch.chdir(tmp_path)
     result = run_cli(capsys, "init", "demo")
     assert result.exit_code == 0, result.stderr
-    # This venv has pytest and pytest-asyncio, so no install step is suggested.
     assert result.stdout.splitlines()[1:] == [
         "next:",
         "  cd demo",
+        "  pip install -e '.[dev]'",
         "  agentgen generate",
         "  python -m pytest",
     ]

@@ -269,11 +269,19 @@ def _message_classes(module: ModuleType) -> list[type[Message]]:
     return found
 
 
+def _is_repeated(field: Any) -> bool:
+    """``is_repeated`` is new in protobuf 6; 5.29 has only ``label`` (gone in 7)."""
+    repeated = getattr(field, "is_repeated", None)
+    if repeated is None:
+        return bool(field.label == field.LABEL_REPEATED)
+    return bool(repeated)
+
+
 def _sample(cls: type[Message]) -> Message:
     """An instance with its string and integer scalar fields set."""
     message = cls()
     for field in cls.DESCRIPTOR.fields:
-        if field.is_repeated or field.containing_oneof is not None:
+        if _is_repeated(field) or field.containing_oneof is not None:
             continue
         if field.type == field.TYPE_STRING:
             setattr(message, field.name, f"{field.name}-value")

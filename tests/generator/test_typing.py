@@ -115,6 +115,11 @@ def test_correct_user_code_passes_mypy_strict(checked_tree: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _unqualified(text: str) -> str:
+    """Class names without their module (mypy 1.10 leaves it out)."""
+    return re.sub(r'"(?:\w+\.)+(\w+)"', r'"\1"', text)
+
+
 def test_wrong_handler_signatures_and_calls_fail_mypy_strict(
     checked_tree: Path,
 ) -> None:
@@ -144,4 +149,7 @@ def test_wrong_handler_signatures_and_calls_fail_mypy_strict(
         ):
             assert line == wrong_line, (name, result.stdout)
             assert code == expected_code, (name, result.stdout)
-            assert text.startswith(expected_text), (name, result.stdout)
+            assert _unqualified(text).startswith(_unqualified(expected_text)), (
+                name,
+                result.stdout,
+            )

@@ -36,6 +36,16 @@ print(json.dumps({"seen": seen, "after": os.environ.get("GRPC_EXPERIMENTS")}))
 """
 
 
+_INSTALLED = core_engine.installed_grpcio_version()
+_LOW, _HIGH = core_engine.TESTED_GRPCIO
+TESTED = _INSTALLED is not None and _LOW <= _INSTALLED < _HIGH
+# The switch only applies on tested grpcio versions; the lowest-versions venv
+# (grpcio 1.70) checks that it is left off there.
+needs_tested_grpcio = pytest.mark.skipif(
+    not TESTED, reason=f"grpcio {grpc.__version__} is outside TESTED_GRPCIO"
+)
+
+
 def _probe(order: str, experiments: str | None) -> dict[str, object]:
     env = {k: v for k, v in os.environ.items() if k != "GRPC_EXPERIMENTS"}
     if experiments is not None:
@@ -52,9 +62,15 @@ def _probe(order: str, experiments: str | None) -> dict[str, object]:
     return result
 
 
+@needs_tested_grpcio
 def test_grpc_is_imported_with_the_event_engine_sockets_off() -> None:
     result = _probe("agentgen-first", None)
     assert result["seen"] == [core_engine.POLLER_EXPERIMENTS]
+
+
+@pytest.mark.skipif(TESTED, reason=f"grpcio {grpc.__version__} is a tested one")
+def test_an_untested_installed_grpcio_keeps_its_defaults() -> None:
+    assert _probe("agentgen-first", None) == {"seen": [None], "after": None}
 
 
 def test_the_environment_is_put_back_after_the_import() -> None:
@@ -88,6 +104,7 @@ def test_untested_grpcio_versions_are_left_alone(
     assert not core_engine.wants_poller()
 
 
+@needs_tested_grpcio
 def test_the_tested_grpcio_range_includes_the_installed_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -96,6 +113,7 @@ def test_the_tested_grpcio_range_includes_the_installed_one(
     assert core_engine.wants_poller()
 
 
+@needs_tested_grpcio
 def test_the_poller_does_not_apply_once_the_user_set_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
