@@ -13,6 +13,7 @@ from .agents import (
 )
 from .instances import AgentInstances
 from .mailbox import Backlog, Envelope, Mailbox
+from .observers import DeliveryObserver
 from .work import WorkCount
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "EAGER_DEPTH_LIMIT",
     "AgentInstances",
     "Backlog",
+    "DeliveryObserver",
     "Envelope",
     "LocalAgents",
     "Mailbox",

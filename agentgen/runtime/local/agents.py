@@ -27,6 +27,7 @@ from ..log_text import FirstTimes, clip
 from .eager import run_as_task
 from .instances import AgentInstances
 from .mailbox import Backlog, Envelope, Mailbox, resume
+from .observers import DeliveryObserver
 from .outcomes import fail_envelope, handler_cancelled, handler_failed, settle
 from .work import WorkCount
 
@@ -85,6 +86,7 @@ class LocalAgents:
         self._eager_depth = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._logged = FirstTimes()
+        self._observers: tuple[DeliveryObserver, ...] = ()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Deliver messages on ``loop`` from now on."""
@@ -213,6 +215,7 @@ class LocalAgents:
         if (
             mailbox is None
             or not mailbox.ready
+            or self._observers
             or self._eager_depth >= EAGER_DEPTH_LIMIT
             or (caller := asyncio.current_task(self._loop)) is None
         ):
@@ -335,6 +338,13 @@ class LocalAgents:
         is resumed where it awaits.
         """
         message, ctx, reply = envelope
+        observers = self._observers
+        tokens = (
+            [observer.before(agent_id, message, ctx) for observer in observers]
+            if observers
+            else None
+        )
+        failure: BaseException | None = None
         try:
             if started is not None:
                 handler: Handler | None = started[0]
@@ -355,17 +365,39 @@ class LocalAgents:
                     result = await getattr(agent, handler.method)(message, ctx)
             if handler is not None and ctx.is_rpc:
                 expect_reply(result, handler.response, method=handler.method)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as cancelled:
+            failure = cancelled
             if not self.running:
                 # The mailbox is closing: the runtime stops.
                 fail_envelope(envelope, "the runtime stopped")
                 raise
             handler_cancelled(agent_id, envelope, self.instances.agents)
         except Exception as error:
+            failure = error
             handler_failed(agent_id, envelope, error, self.instances.agents)
         else:
             if reply is not None and not reply.done():
                 reply.set_result(result)
+        finally:
+            if tokens is not None:
+                for observer, token in zip(observers, tokens, strict=True):
+                    observer.after(token, failure)
+
+    # -- observers -----------------------------------------------------------
+
+    def add_observer(self, observer: DeliveryObserver) -> Callable[[], None]:
+        """Call ``observer`` around every delivery from now on; returns its remover.
+
+        While any observer is present, RPCs are not delivered eagerly (see
+        :meth:`send_eagerly`), so that every handler runs between ``before``
+        and ``after`` in its agent's task.
+        """
+        self._observers = (*self._observers, observer)
+
+        def remove() -> None:
+            self._observers = tuple(o for o in self._observers if o is not observer)
+
+        return remove
 
     def _warn_foreign_type(self, recipient: AgentId, topic_id: TopicId) -> None:
         if self._logged.first(f"{recipient.type}\0{topic_id.type}"):
