@@ -8,13 +8,19 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from google.protobuf import wrappers_pb2
-from grpc_agents import Arrivals, Collector
-from grpc_harness import RawPeer, bounded, event_message, running_worker, wait_until
 
 from agentgen.protos import cloudevent_pb2
 from agentgen.runtime import AgentId, TopicId
 from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
 from agentgen.runtime.grpc.protocol import batching, service
+from tests.support.agents import Arrivals, Collector
+from tests.support.grpc_harness import (
+    RawPeer,
+    bounded,
+    event_message,
+    running_worker,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -10,12 +10,18 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from grpc_harness import RawPeer, bounded, event_message, request_message, wait_until
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime.grpc import GrpcHost
 from agentgen.runtime.grpc.protocol import service
 from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+from tests.support.grpc_harness import (
+    RawPeer,
+    bounded,
+    event_message,
+    request_message,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(60)
 

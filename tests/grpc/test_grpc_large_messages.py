@@ -6,8 +6,6 @@ from collections.abc import MutableMapping
 
 import pytest
 from google.protobuf import wrappers_pb2
-from grpc_agents import Arrivals, Collector
-from grpc_harness import RawPeer, request_message, running_worker
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import AgentId, MessageTooLargeError, TopicId
@@ -18,6 +16,8 @@ from agentgen.runtime.grpc.protocol.size_limits import (
     frame_limit,
     grpc_size_options,
 )
+from tests.support.agents import Arrivals, Collector
+from tests.support.grpc_harness import RawPeer, request_message, running_worker
 
 pytestmark = pytest.mark.timeout(120)
 

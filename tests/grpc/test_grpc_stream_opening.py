@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from grpc_harness import DEFAULT_WAIT, running_worker, wait_until
 
 from agentgen.runtime.grpc.protocol import batching, service
+from tests.support.grpc_harness import DEFAULT_WAIT, running_worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 from google.protobuf import wrappers_pb2
-from grpc_harness import bounded
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import (
@@ -40,6 +39,7 @@ from agentgen.runtime.grpc.protocol.rpc_error_kinds import (
     RpcErrorKind,
     exception_for_error,
 )
+from tests.support.grpc_harness import bounded
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from google.protobuf import empty_pb2, wrappers_pb2
-from grpc_agents import Arrivals, Collector, Sleeper
-from grpc_harness import RawPeer, bounded, running_worker, wait_until
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import (
@@ -19,6 +17,8 @@ from agentgen.runtime import (
 )
 from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime, HostRefusedError
 from agentgen.runtime.grpc.protocol.address import resolve_worker_target
+from tests.support.agents import Arrivals, Collector, Sleeper
+from tests.support.grpc_harness import RawPeer, bounded, running_worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -9,7 +9,8 @@ with the Python of a separate venv, made here on first use and reused after.
   installed; a venv without it (or with other requirements) is rebuilt.
 * A file lock beside the venv keeps parallel runs from building it together.
 
-Run ``python tests/autogen_env.py`` to build it and print its Python.
+Run ``python -m tests.support.autogen_env`` (from the repository root) to
+build it and print its Python.
 """
 
 from __future__ import annotations
