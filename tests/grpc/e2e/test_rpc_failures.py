@@ -27,7 +27,7 @@ from tests.support.grpc_harness import bounded, running_worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
-WORKER_PROCESS = "tests.grpc.grpc_worker_process"
+WORKER_PROCESS = "tests.grpc.e2e.worker_process"
 """A worker in a process of its own (run from the repository root)."""
 FAST = 2.0
 """Every failure below must surface well within this many seconds."""

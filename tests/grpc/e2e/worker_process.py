@@ -1,7 +1,7 @@
 """A worker in a process of its own, for tests that kill it mid-call.
 
 Usage (from the repository root):
-``python -m tests.grpc.grpc_worker_process HOST:PORT AGENT_TYPE``. Registers a
+``python -m tests.grpc.e2e.worker_process HOST:PORT AGENT_TYPE``. Registers a
 Sleeper (it never answers) as AGENT_TYPE, prints ``ready``, runs until killed.
 """
 
