@@ -20,6 +20,7 @@ from tests.support.grpc_harness import (
     bounded,
     event_message,
     request_message,
+    response_message,
     wait_until,
 )
 
@@ -236,12 +237,7 @@ async def test_rpc_request_ids_are_rewritten_and_restored(host: GrpcHost) -> Non
         assert len(set(seen.values())) == 2
         assert "1" not in seen.values()
         for key, host_id in seen.items():
-            reply = pb.Message()
-            reply.response.request_id = host_id
-            reply.response.payload.data_type = "google.protobuf.StringValue"
-            reply.response.payload.data_content_type = "application/json"
-            reply.response.payload.data = f'"for {key}"'.encode()
-            await target.send(reply)
+            await target.send(response_message(host_id, f'"for {key}"'.encode()))
         answer1 = (await caller1.receive()).response
         answer2 = (await caller2.receive()).response
     assert (answer1.request_id, answer1.payload.data) == ("1", b'"for k1"')
