@@ -43,6 +43,12 @@ async def bounded(awaitable: Awaitable[T], timeout: float = DEFAULT_WAIT) -> T:
     return await asyncio.wait_for(awaitable, timeout)
 
 
+async def settle(turns: int = 20) -> None:
+    """Let the event loop run ``turns`` times: to check what did *not* happen."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
 class RawPeer:
     """A worker written by hand against the wire protocol (a test peer).
 
