@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from google.protobuf import wrappers_pb2
 
@@ -18,12 +16,6 @@ from tests.support.agents import Arrivals, Sleeper, register_collector
 from tests.support.grpc_harness import bounded, running_worker
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-async def host() -> AsyncIterator[GrpcHost]:
-    async with GrpcHost("127.0.0.1:0", rpc_timeout=10) as running:
-        yield running
 
 
 async def test_publish_reaches_type_prefix_default_and_direct_subscribers(

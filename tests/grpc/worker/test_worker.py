@@ -6,8 +6,6 @@ Workers talking to each other are in ``tests/grpc/e2e/test_workers.py``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from google.protobuf import empty_pb2, wrappers_pb2
 
@@ -24,12 +22,6 @@ from tests.support.agents import Arrivals, Collector, register_collector
 from tests.support.grpc_harness import RawPeer, bounded, running_worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-async def host() -> AsyncIterator[GrpcHost]:
-    async with GrpcHost("127.0.0.1:0", rpc_timeout=10) as running:
-        yield running
 
 
 async def test_raw_peer_requests_are_answered_in_their_content_type(
