@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .measure import Sample, Window
 from .procs import Child, ChildGroup, Event
-from .shared import protoc_helpers
+from .shared import protoc
 from .systems import AGENTGEN, System
 
 __all__ = ["FLOWS", "QUICK_COUNTS", "Counts", "FlowContext"]
@@ -313,7 +313,7 @@ async def plugin_generation(context: FlowContext, system: System) -> Sample:
     python_out = "--python_out={out}"
     sample = Sample()
     if system.key == AGENTGEN:
-        plugin = (f"--plugin=protoc-gen-agentgen={protoc_helpers.plugin_path()}",)
+        plugin = (f"--plugin=protoc-gen-agentgen={protoc.plugin_path()}",)
         agentgen_out = (*plugin, "--agentgen_out={out}")
         sample.metrics["plugin_s"] = await _generation_seconds(context, *agentgen_out)
         sample.metrics["generate_s"] = await _generation_seconds(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .shared import protoc_helpers
+from .shared import protoc
 
 __all__ = [
     "PROTO_ROOT",
@@ -25,20 +25,20 @@ __all__ = [
 PROTO_ROOT = Path(__file__).resolve().parent / "protos"
 PING_PROTO = "benchproto/ping.proto"
 AGENTS_PROTO = "benchproto/agents.proto"
-GencodeError = protoc_helpers.GencodeError
+GencodeError = protoc.GencodeError
 
 
 def compile_for_agentgen(out_dir: Path) -> Path:
     """Compile both protos with our protoc and plugin; return ``out_dir``."""
-    protoc_helpers.compile_protos(PROTO_ROOT, [PING_PROTO, AGENTS_PROTO], out_dir)
-    protoc_helpers.make_packages(out_dir, "benchproto")
+    protoc.compile_protos(PROTO_ROOT, [PING_PROTO, AGENTS_PROTO], out_dir)
+    protoc.make_packages(out_dir, "benchproto")
     return out_dir
 
 
 def compile_for_autogen(autogen_python: Path, out_dir: Path) -> Path:
     """Compile ``ping.proto`` with the AutoGen venv's protoc; return ``out_dir``."""
-    protoc_helpers.compile_protos(
+    protoc.compile_protos(
         PROTO_ROOT, [PING_PROTO], out_dir, agentgen=False, python=autogen_python
     )
-    protoc_helpers.make_packages(out_dir, "benchproto")
+    protoc.make_packages(out_dir, "benchproto")
     return out_dir

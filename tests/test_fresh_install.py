@@ -18,7 +18,8 @@ import venv
 from pathlib import Path
 
 import pytest
-from source_tree import copy_source
+
+from tests.support.source_tree import copy_source
 
 INSTALL_TIMEOUT = 900
 STEP_TIMEOUT = 300

@@ -10,19 +10,14 @@ and the results file name every scenario.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:  # `bench` lives at the repository root
-    sys.path.insert(0, str(REPO_ROOT))
-
-from bench.report import results_table, target_outcomes  # noqa: E402
-from bench.results_doc import NOTES_MARKER, RunInfo, write_results  # noqa: E402
-from bench.run import Options, run_suite  # noqa: E402
-from bench.scenarios import SCENARIOS  # noqa: E402
+from bench.report import results_table, target_outcomes
+from bench.results_doc import NOTES_MARKER, RunInfo, write_results
+from bench.run import Options, run_suite
+from bench.scenarios import SCENARIOS
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
 

@@ -12,7 +12,6 @@ import pytest
 
 from agentgen.cli import run
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = Path(__file__).resolve().parent / "contracts"
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import REPO_ROOT, run_cli, run_cli_process, snapshot
+from tests.support import REPO_ROOT
+
+from .helpers import run_cli, run_cli_process, snapshot
 
 SCAFFOLD_FILES = {
     ".gitignore",

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support import REPO_ROOT
+
 RUNNER = REPO_ROOT / "examples" / "hello" / "run.py"
 TIMEOUT = 120
 

@@ -20,17 +20,17 @@ import pytest
 from google.protobuf.message import DecodeError, Message
 from hypothesis import given
 from hypothesis import strategies as st
-from security.hostile import (
-    RawPeer,
-    event_message,
-    recorded_logs,
-    request_message,
-)
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime.grpc import GrpcHost
 from agentgen.runtime.grpc.protocol import service
 from agentgen.runtime.ids import is_valid_topic_type
+from tests.security.hostile import (
+    RawPeer,
+    event_message,
+    recorded_logs,
+    request_message,
+)
 
 from .frames import TEXT, hostile_frames
 from .profile import fuzz_settings

@@ -13,12 +13,12 @@ import itertools
 from pathlib import Path
 
 import pytest
-from generator.typecheck import run_mypy
 from hypothesis import given
 from hypothesis import strategies as st
-from protoc_helpers import importable, run_protoc
 
 from agentgen.runtime import Handler
+from tests.generator.typecheck import run_mypy
+from tests.support.protoc import importable, run_protoc
 
 from .contracts import BROKEN_RULES, Contract, broken_contracts, valid_contracts
 from .profile import fuzz_settings

@@ -19,7 +19,12 @@ import pytest
 from google.protobuf import any_pb2, json_format, wrappers_pb2
 from hypothesis import event, given
 from hypothesis import strategies as st
-from security.hostile import (
+
+from agentgen.protos import agent_worker_pb2 as pb
+from agentgen.runtime import Agent, MessageContext
+from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
+from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY
+from tests.security.hostile import (
     LogRecords,
     RawPeer,
     event_message,
@@ -27,11 +32,6 @@ from security.hostile import (
     request_message,
     running_worker,
 )
-
-from agentgen.protos import agent_worker_pb2 as pb
-from agentgen.runtime import Agent, MessageContext
-from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
-from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY
 
 from .frames import cloud_events, requests
 from .profile import fuzz_settings

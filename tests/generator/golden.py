@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from protoc_helpers import proto_files, run_protoc
+from tests.support.protoc import proto_files, run_protoc
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
 PROTO_ROOT = GOLDEN_DIR / "protos"

@@ -7,18 +7,14 @@ Review the diff before committing it.
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-TESTS_DIR = Path(__file__).resolve().parents[1]
+from .golden import EXPECTED_DIR, agents_modules, compile_golden
 
 
 def main() -> None:
     """Compile the golden contracts and replace the expected ``_agents`` files."""
-    sys.path.insert(0, str(TESTS_DIR))
-    from generator.golden import EXPECTED_DIR, agents_modules, compile_golden
-
     with tempfile.TemporaryDirectory() as scratch:
         generated = agents_modules(compile_golden(Path(scratch)))
     shutil.rmtree(EXPECTED_DIR, ignore_errors=True)

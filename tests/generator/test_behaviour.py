@@ -16,7 +16,6 @@ import pytest
 from google.protobuf import empty_pb2, timestamp_pb2, wrappers_pb2
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
-from protoc_helpers import importable
 
 from agentgen.runtime import (
     JSON_CONTENT_TYPE,
@@ -31,6 +30,7 @@ from agentgen.runtime import (
     TypeSubscription,
     UndeliverableError,
 )
+from tests.support.protoc import importable
 
 from .golden import GOLDEN_DIR
 

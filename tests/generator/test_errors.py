@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from protoc_helpers import run_protoc
+
+from tests.support.protoc import run_protoc
 
 HEADER = """\
 syntax = "proto3";

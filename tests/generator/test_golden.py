@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from protoc_helpers import proto_files, run_protoc
+
+from tests.support.protoc import proto_files, run_protoc
 
 from .golden import (
     AGENTS_GLOB,

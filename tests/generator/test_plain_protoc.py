@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from protoc_helpers import proto_files, run_protoc
+
+from tests.support.protoc import proto_files, run_protoc
 
 from .golden import EXPECTED_DIR, PROTO_ROOT, agents_modules
 

@@ -17,7 +17,6 @@ from google.protobuf.descriptor_pb2 import (
     EDITION_2024,
     EDITION_PROTO2,
 )
-from protoc_helpers import plugin_path, run_protoc
 
 from agentgen import __version__
 from agentgen.generator.options import (
@@ -27,6 +26,7 @@ from agentgen.generator.options import (
     parse_options,
 )
 from agentgen.generator.plugin import run
+from tests.support.protoc import plugin_path, run_protoc
 
 PROCESS_TIMEOUT_SECONDS = 60.0
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from contract import agent_type
-from peer_process import Event, PeerLauncher, PeerProcess
+from .contract import agent_type
+from .peer_process import Event, PeerLauncher, PeerProcess
 
 __all__ = ["AutogenHost", "AutogenWorker"]
 

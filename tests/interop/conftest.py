@@ -16,18 +16,17 @@ from pathlib import Path
 
 import pytest
 
-# tests/autogen_env.py is shared with the benchmarks (on pytest's pythonpath).
-from autogen_env import AutogenEnvError, ensure_autogen_venv
-from autogen_peers import AutogenHost
-from gencode import (
+from agentgen.runtime.grpc import GrpcHost
+from tests.support.autogen_env import AutogenEnvError, ensure_autogen_venv
+
+from .autogen_peers import AutogenHost
+from .gencode import (
     AgentgenGencode,
     GencodeError,
     compile_for_agentgen,
     compile_for_autogen,
 )
-from peer_process import PeerLauncher
-
-from agentgen.runtime.grpc import GrpcHost
+from .peer_process import PeerLauncher
 
 SKIP_VARIABLE = "AGENTGEN_SKIP_INTEROP"
 

@@ -15,7 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from protoc_helpers import GencodeError, compile_protos, make_packages, run_checked
+from tests.support.protoc import (
+    GencodeError,
+    compile_protos,
+    make_packages,
+    run_checked,
+)
 
 __all__ = [
     "INTEROP_PROTO",

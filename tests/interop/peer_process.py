@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from child_processes import child_environment, end_process
+from tests.support.child_processes import child_environment, end_process
 
 __all__ = ["PEERS_DIR", "Event", "PeerLauncher", "PeerProcess", "peer_environment"]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from autogen_peers import AutogenWorker
-from contract import KIND_TOPICS, SUBSCRIPTION_KINDS, subscriber_type
-from peer_process import PeerLauncher
 
 from agentgen.runtime.grpc import GrpcHost
+
+from .autogen_peers import AutogenWorker
+from .contract import KIND_TOPICS, SUBSCRIPTION_KINDS, subscriber_type
+from .peer_process import PeerLauncher
 
 pytestmark = pytest.mark.timeout(90)
 

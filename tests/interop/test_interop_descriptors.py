@@ -17,11 +17,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from descriptor_diff import diff_files
 from google.protobuf.descriptor_pb2 import FileDescriptorProto
-from peer_process import PEERS_DIR
 
 from agentgen.protos import agent_worker_pb2, cloudevent_pb2
+
+from .descriptor_diff import diff_files
+from .peer_process import PEERS_DIR
 
 PROBE_TIMEOUT_SECONDS = 60.0
 WIRE_MODULES: tuple[ModuleType, ...] = (cloudevent_pb2, agent_worker_pb2)

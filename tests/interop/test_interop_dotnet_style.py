@@ -13,15 +13,16 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from agentgen_side import AgentgenWorker, echo_reply, running_agentgen_worker
-from autogen_peers import AutogenWorker
-from contract import EVENTS_TOPIC
-from dotnet_peer import DotnetStylePeer, unpack_any_bytes
-from gencode import AgentgenGencode
-from peer_process import PeerLauncher
 
 from agentgen.protos import agent_worker_pb2
 from agentgen.runtime import PROTOBUF_CONTENT_TYPE, AgentId, TopicId
+
+from .agentgen_side import AgentgenWorker, echo_reply, running_agentgen_worker
+from .autogen_peers import AutogenWorker
+from .contract import EVENTS_TOPIC
+from .dotnet_peer import DotnetStylePeer, unpack_any_bytes
+from .gencode import AgentgenGencode
+from .peer_process import PeerLauncher
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -14,15 +14,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from agentgen_side import AgentgenWorker, echo_reply, running_agentgen_worker
-from autogen_peers import AutogenWorker
-from contract import KIND_TOPICS, SUBSCRIPTION_KINDS, subscriber_type
-from gencode import AgentgenGencode
 from google.protobuf import json_format
-from peer_process import PeerLauncher
 
 from agentgen.runtime import AgentId, RemoteError, RpcTimeoutError, TopicId
 from agentgen.runtime.grpc import ConnectionLostError, GrpcHost
+
+from .agentgen_side import AgentgenWorker, echo_reply, running_agentgen_worker
+from .autogen_peers import AutogenWorker
+from .contract import KIND_TOPICS, SUBSCRIPTION_KINDS, subscriber_type
+from .gencode import AgentgenGencode
+from .peer_process import PeerLauncher
 
 pytestmark = pytest.mark.timeout(90)
 

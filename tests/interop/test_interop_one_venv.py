@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from autogen_env import (
+
+from tests.support.autogen_env import (
     AUTOGEN_REQUIREMENTS,
     AutogenEnvError,
     ensure_shared_venv,
@@ -25,11 +26,12 @@ from autogen_env import (
     run_pip,
     shared_venv_dir,
 )
-from child_processes import child_environment
-from gencode import PROTO_ROOT
-from peer_process import PEERS_DIR
-from protoc_helpers import make_packages
-from source_tree import copy_source
+from tests.support.child_processes import child_environment
+from tests.support.protoc import make_packages
+from tests.support.source_tree import copy_source
+
+from .gencode import PROTO_ROOT
+from .peer_process import PEERS_DIR
 
 pytestmark = pytest.mark.timeout(600)
 

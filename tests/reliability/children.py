@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.support import REPO_ROOT
+
 HERE = Path(__file__).resolve().parent
-TESTS = HERE.parent
-"""The children's working directory: ``python -m reliability.<script>`` works."""
 LINE_LIMIT = 64 * 1024 * 1024
 """Longest stdout line a child may print (soak reports are one JSON line)."""
 
@@ -114,7 +114,11 @@ class Children:
         self.running: list[ChildProcess] = []
 
     async def start(self, name: str, arguments: Sequence[str]) -> ChildProcess:
-        """Start ``python ARGUMENTS`` (in ``tests/``) with piped stdin/stdout."""
+        """Start ``python ARGUMENTS`` with piped stdin/stdout.
+
+        The working directory is the repository root, so children run as
+        ``python -m tests.reliability.<script>``.
+        """
         stderr = self._log_dir / f"{name}-{len(self.running)}.stderr"
         with stderr.open("wb") as stderr_file:
             process = await asyncio.create_subprocess_exec(
@@ -124,7 +128,7 @@ class Children:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr_file,
                 env=child_environment(),
-                cwd=TESTS,
+                cwd=REPO_ROOT,
                 limit=LINE_LIMIT,
             )
         child = ChildProcess(name, process, stderr)

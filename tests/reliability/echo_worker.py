@@ -1,6 +1,7 @@
 """A worker process serving one agent type, to be killed mid-RPC.
 
-Usage (in ``tests/``): ``python -m reliability.echo_worker HOST:PORT TYPE``.
+Usage (from the repository root):
+``python -m tests.reliability.echo_worker HOST:PORT TYPE``.
 Registers an :class:`Echo` agent as TYPE and prints ``ready``; the agent
 answers ``StringValue`` requests with ``echo:<value>``, except ``hang``,
 for which it prints ``handling <request id>`` and never answers.

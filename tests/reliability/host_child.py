@@ -1,6 +1,7 @@
 """A GrpcHost in a process of its own, driven over stdin.
 
-Usage (in ``tests/``): ``python -m reliability.host_child HOST:PORT``.
+Usage (from the repository root):
+``python -m tests.reliability.host_child HOST:PORT``.
 Prints ``listening ADDRESS``, then answers ``counters`` with
 ``counters {json}``; ``stop`` or the end of stdin stops the host and the
 process.

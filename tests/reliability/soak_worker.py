@@ -1,7 +1,7 @@
 """One soak worker process: subscribes, publishes its part of the plan, tallies.
 
-Usage (in ``tests/``): ``python -m reliability.soak_worker HOST:PORT WORKER
-WORKERS MESSAGES``.
+Usage (from the repository root): ``python -m tests.reliability.soak_worker
+HOST:PORT WORKER WORKERS MESSAGES``.
 Protocol (stdout / stdin): prints ``ready``; on ``go`` publishes its plan and
 prints ``published SECONDS``; prints ``complete`` once it has received as
 many messages as the plan sends it (or ``incomplete N`` after the deadline);
@@ -29,7 +29,7 @@ from agentgen.runtime import (
     TypeSubscription,
 )
 from agentgen.runtime.grpc import GrpcWorkerRuntime
-from reliability.soak_plan import (
+from tests.reliability.soak_plan import (
     FAN_PREFIX,
     SEQ_SPAN,
     SoakPlan,

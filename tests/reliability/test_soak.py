@@ -82,7 +82,7 @@ async def test_soak_every_message_once_in_order_and_host_memory_flat(
     loop = asyncio.get_running_loop()
     async with spawned(tmp_path) as children:
         host = await children.start(
-            "host", ["-m", "reliability.host_child", "127.0.0.1:0"]
+            "host", ["-m", "tests.reliability.host_child", "127.0.0.1:0"]
         )
         address = await host.expect("listening", START_TIMEOUT)
         workers = [
@@ -90,7 +90,7 @@ async def test_soak_every_message_once_in_order_and_host_memory_flat(
                 f"worker-{index}",
                 [
                     "-m",
-                    "reliability.soak_worker",
+                    "tests.reliability.soak_worker",
                     address,
                     str(index),
                     str(plan.workers),

@@ -41,7 +41,7 @@ async def host_and_caller() -> AsyncIterator[tuple[GrpcHost, GrpcWorkerRuntime]]
 
 async def start_echo(children: Children, address: str, agent_type: str) -> ChildProcess:
     worker = await children.start(
-        "echo-worker", ["-m", "reliability.echo_worker", address, agent_type]
+        "echo-worker", ["-m", "tests.reliability.echo_worker", address, agent_type]
     )
     assert await worker.read_line(START_TIMEOUT) == "ready"
     return worker

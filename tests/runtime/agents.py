@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from grpc_agents import Probe
-
 from agentgen.runtime import MessageContext
+from tests.support.agents import Probe
 
 
 class Recorder(Probe):

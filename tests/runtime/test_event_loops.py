@@ -11,8 +11,6 @@ import inspect
 import pytest
 import uvloop
 from google.protobuf import wrappers_pb2
-from grpc_agents import Arrivals, Collector
-from grpc_harness import bounded, running_worker, wait_until
 
 from agentgen.runtime import (
     AgentId,
@@ -24,6 +22,8 @@ from agentgen.runtime import (
 from agentgen.runtime import event_loop as event_loop_module
 from agentgen.runtime.event_loop import LoopChoice
 from agentgen.runtime.grpc import GrpcHost
+from tests.support.agents import Arrivals, Collector
+from tests.support.grpc_harness import bounded, running_worker, wait_until
 
 from .agents import Recorder
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from google.protobuf import empty_pb2, wrappers_pb2
-from grpc_agents import Sleeper
 
 from agentgen.runtime import (
     AgentId,
@@ -20,6 +19,7 @@ from agentgen.runtime import (
     UndeliverableError,
 )
 from agentgen.runtime.inprocess import YIELD_EVERY
+from tests.support.agents import Sleeper
 
 from .agents import Recorder
 

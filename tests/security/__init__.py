@@ -1,1 +1,1 @@
-"""Security tests (helpers from ``tests/grpc`` via pytest's ``pythonpath``)."""
+"""Security tests: hostile peers, tokens, limits, ownership, logs."""

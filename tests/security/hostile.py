@@ -1,8 +1,8 @@
 """Helpers of the security and fuzz tests: peers that send what they like.
 
-The raw wire-protocol peer and agents of the gRPC tests (``tests/grpc``) are
-reused and re-exported; :class:`TokenPeer` adds an ``authorization`` header to
-every call.
+The raw wire-protocol peer and agents of the gRPC tests (``tests.support``)
+are reused and re-exported; :class:`TokenPeer` adds an ``authorization``
+header to every call.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from grpc_agents import Arrivals, Collector
-from grpc_harness import (
+from agentgen.runtime.grpc.protocol.auth import authorization_metadata
+from tests.support.agents import Arrivals, Collector
+from tests.support.grpc_harness import (
     RawPeer,
     bounded,
     event_message,
@@ -20,8 +21,6 @@ from grpc_harness import (
     running_worker,
     wait_until,
 )
-
-from agentgen.runtime.grpc.protocol.auth import authorization_metadata
 
 __all__ = [
     "Arrivals",

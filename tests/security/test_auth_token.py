@@ -8,8 +8,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from cli.helpers import run_cli_process
-from cli.host_process import host_process
 from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
 
@@ -22,6 +20,8 @@ from agentgen.runtime.grpc import (
 )
 from agentgen.runtime.grpc.protocol import batching, service
 from agentgen.runtime.grpc.protocol.auth import AUTH_TOKEN_VARIABLE, TokenCheck
+from tests.cli.helpers import run_cli_process
+from tests.cli.host_process import host_process
 
 from .hostile import Arrivals, Collector, TokenPeer, event_message, recorded_logs
 

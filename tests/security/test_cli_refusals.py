@@ -10,7 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli.helpers import CONTRACTS, run_cli, snapshot
+
+from tests.cli.helpers import CONTRACTS, run_cli, snapshot
 
 USAGE = 2
 

@@ -9,7 +9,7 @@ see itself running as the agent's task: ``asyncio.current_task()``,
 asyncio has no public way to change it, so this module, and only this one in
 agentgen, uses asyncio's private ``_enter_task`` and ``_leave_task`` (what
 ``Task.__step`` itself calls). They exist on every supported Python, in C
-and in pure Python; ``tests/runtime/test_eager_switch.py`` fails if they
+and in pure Python; ``tests/runtime/local/test_eager_switch.py`` fails if they
 disappear or stop switching the current task.
 """
 

@@ -114,13 +114,19 @@ class HostRouter:
         client.pending.clear()
 
     def close(self) -> None:
-        """The host stops: end every stream and answer every pending RPC."""
-        for client in list(self._clients.values()):
+        """The host stops: answer every pending RPC, then end every stream.
+
+        Every answer is queued before any stream ends: a caller's stream may
+        come before its target's.
+        """
+        clients = list(self._clients.values())
+        for client in clients:
             for pending in client.pending.values():
                 self._fail_pending(
                     pending, RpcErrorKind.CONNECTION_LOST, "the host is shutting down"
                 )
             client.pending.clear()
+        for client in clients:
             for outbox in (client.outbox, client.control):
                 if outbox is not None:
                     outbox.close()

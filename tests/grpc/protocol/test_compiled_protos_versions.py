@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support import REPO_ROOT
+
 PROTOBUFS = ("protobuf==5.29.0", "protobuf==6.30.0", "protobuf>=7")
 INSTALL_TIMEOUT = 300
 _PROBE = """

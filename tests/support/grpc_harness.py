@@ -43,6 +43,12 @@ async def bounded(awaitable: Awaitable[T], timeout: float = DEFAULT_WAIT) -> T:
     return await asyncio.wait_for(awaitable, timeout)
 
 
+async def settle(turns: int = 20) -> None:
+    """Let the event loop run ``turns`` times: to check what did *not* happen."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
 class RawPeer:
     """A worker written by hand against the wire protocol (a test peer).
 
@@ -130,9 +136,7 @@ class RawPeer:
     async def answer_next_request(self) -> pb.RpcRequest:
         """Receive a forwarded request, reply to it empty; return the request."""
         forwarded = (await self.receive()).request
-        reply = pb.Message()
-        reply.response.request_id = forwarded.request_id
-        await self.send(reply)
+        await self.send(response_message(forwarded.request_id))
         return forwarded
 
     async def unary(self, method: str, request: Message, response_type: type[R]) -> R:
@@ -155,13 +159,7 @@ class RawPeer:
     async def subscribe(
         self, topic_type: str, agent_type: str, *, prefix: bool = False, id: str = ""
     ) -> str:
-        subscription = pb.Subscription(id=id or str(uuid.uuid4()))
-        if prefix:
-            subscription.typePrefixSubscription.topic_type_prefix = topic_type
-            subscription.typePrefixSubscription.agent_type = agent_type
-        else:
-            subscription.typeSubscription.topic_type = topic_type
-            subscription.typeSubscription.agent_type = agent_type
+        subscription = wire_subscription(topic_type, agent_type, prefix=prefix, id=id)
         await self.unary(
             service.ADD_SUBSCRIPTION,
             pb.AddSubscriptionRequest(subscription=subscription),
@@ -220,6 +218,32 @@ def request_message(request_id: str, target_type: str, key: str = "k") -> pb.Mes
     request.payload.data_content_type = "application/json"
     request.payload.data = b'"ping"'
     return message
+
+
+def response_message(request_id: str, data: bytes | None = None) -> pb.Message:
+    """An RpcResponse frame: empty, or a JSON ``StringValue`` payload ``data``."""
+    message = pb.Message()
+    response = message.response
+    response.request_id = request_id
+    if data is not None:
+        response.payload.data_type = "google.protobuf.StringValue"
+        response.payload.data_content_type = "application/json"
+        response.payload.data = data
+    return message
+
+
+def wire_subscription(
+    topic_type: str, agent_type: str, *, prefix: bool = False, id: str = ""
+) -> pb.Subscription:
+    """An ``agents.Subscription`` by topic type (or prefix); a fresh id if none."""
+    subscription = pb.Subscription(id=id or str(uuid.uuid4()))
+    if prefix:
+        subscription.typePrefixSubscription.topic_type_prefix = topic_type
+        subscription.typePrefixSubscription.agent_type = agent_type
+    else:
+        subscription.typeSubscription.topic_type = topic_type
+        subscription.typeSubscription.agent_type = agent_type
+    return subscription
 
 
 @contextlib.asynccontextmanager

@@ -10,8 +10,6 @@ from typing import Any, ClassVar
 
 import pytest
 from google.protobuf import wrappers_pb2
-from grpc_agents import Arrivals, Collector
-from grpc_harness import running_worker
 
 from agentgen.runtime import (
     JSON_CONTENT_TYPE,
@@ -22,6 +20,8 @@ from agentgen.runtime import (
     TypeSubscription,
 )
 from agentgen.runtime.grpc import GrpcHost
+from tests.support.agents import Arrivals, Collector
+from tests.support.grpc_harness import running_worker
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -10,12 +10,19 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from grpc_harness import RawPeer, bounded, event_message, request_message, wait_until
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime.grpc import GrpcHost
-from agentgen.runtime.grpc.protocol import service
+from agentgen.runtime.grpc.protocol import batching, service
 from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+from tests.support.grpc_harness import (
+    RawPeer,
+    bounded,
+    event_message,
+    request_message,
+    response_message,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -230,12 +237,7 @@ async def test_rpc_request_ids_are_rewritten_and_restored(host: GrpcHost) -> Non
         assert len(set(seen.values())) == 2
         assert "1" not in seen.values()
         for key, host_id in seen.items():
-            reply = pb.Message()
-            reply.response.request_id = host_id
-            reply.response.payload.data_type = "google.protobuf.StringValue"
-            reply.response.payload.data_content_type = "application/json"
-            reply.response.payload.data = f'"for {key}"'.encode()
-            await target.send(reply)
+            await target.send(response_message(host_id, f'"for {key}"'.encode()))
         answer1 = (await caller1.receive()).response
         answer2 = (await caller2.receive()).response
     assert (answer1.request_id, answer1.payload.data) == ("1", b'"for k1"')
@@ -331,6 +333,32 @@ async def test_malformed_and_unknown_frames_are_skipped_and_counted(
     assert received.cloudEvent.type == "after-junk"
     assert host.counters.malformed_frames == 2
     assert host.counters.unknown_frames == 1
+
+
+async def test_a_malformed_batch_is_counted_and_skipped_not_the_stream() -> None:
+    async with (
+        GrpcHost("127.0.0.1:0") as host,
+        RawPeer(host.address) as receiver,
+        grpc.aio.insecure_channel(host.address) as channel,
+    ):
+        await receiver.register("listener")
+        await receiver.subscribe("news", "listener")
+        call = channel.stream_stream(batching.batch_path(), None, None)(
+            None, metadata=((service.CLIENT_ID_HEADER, "batch-peer"),)
+        )
+        headers = await bounded(call.initial_metadata())
+        assert batching.advertises_batching(headers)
+        events = [event_message("news", event_id=f"e{i}") for i in range(3)]
+        frames = [event.SerializeToString() for event in events]
+        await bounded(call.write(b"\x05ab"))  # cut short: skipped whole
+        await bounded(call.write(batching.pack(frames)))
+        received = [await receiver.receive() for _ in frames]
+        assert [m.cloudEvent.id for m in received] == ["e0", "e1", "e2"]
+        await wait_until(lambda: host.counters.event_deliveries == 3, "deliveries")
+        assert host.counters.malformed_batches == 1
+        assert host.counters.batches_received == 2
+        assert host.counters.frames_received == 3
+        call.cancel()
 
 
 async def test_stream_end_drops_the_clients_types_and_subscriptions(

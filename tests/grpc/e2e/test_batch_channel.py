@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import grpc
 import pytest
 from google.protobuf import wrappers_pb2
-from grpc_agents import Arrivals, Collector
-from grpc_harness import RawPeer, bounded, event_message, running_worker, wait_until
 
 from agentgen.protos import cloudevent_pb2
 from agentgen.runtime import AgentId, TopicId
 from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
-from agentgen.runtime.grpc.protocol import batching, service
+from tests.support.agents import Arrivals, Collector
+from tests.support.grpc_harness import RawPeer, bounded, running_worker
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -108,32 +106,6 @@ async def test_rpc_and_replies_work_over_either_stream(host: GrpcHost) -> None:
         await bounded(client.stop_when_idle())
         await bounded(server.stop_when_idle())
     assert host.counters.rpc_forwarded == host.counters.rpc_replies == 200
-
-
-async def test_a_malformed_batch_is_counted_and_skipped_not_the_stream() -> None:
-    async with (
-        GrpcHost("127.0.0.1:0") as host,
-        RawPeer(host.address) as receiver,
-        grpc.aio.insecure_channel(host.address) as channel,
-    ):
-        await receiver.register("listener")
-        await receiver.subscribe("news", "listener")
-        call = channel.stream_stream(batching.batch_path(), None, None)(
-            None, metadata=((service.CLIENT_ID_HEADER, "batch-peer"),)
-        )
-        headers = await bounded(call.initial_metadata())
-        assert batching.advertises_batching(headers)
-        events = [event_message("news", event_id=f"e{i}") for i in range(3)]
-        frames = [event.SerializeToString() for event in events]
-        await bounded(call.write(b"\x05ab"))  # cut short: skipped whole
-        await bounded(call.write(batching.pack(frames)))
-        received = [await receiver.receive() for _ in frames]
-        assert [m.cloudEvent.id for m in received] == ["e0", "e1", "e2"]
-        await wait_until(lambda: host.counters.event_deliveries == 3, "deliveries")
-        assert host.counters.malformed_batches == 1
-        assert host.counters.batches_received == 2
-        assert host.counters.frames_received == 3
-        call.cancel()
 
 
 async def test_a_raw_openchannel_peer_gets_one_frame_per_message() -> None:

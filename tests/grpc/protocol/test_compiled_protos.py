@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support import REPO_ROOT
+
 SCRIPT = REPO_ROOT / "scripts" / "compile_protos.py"
 
 # What only the generator's version changes: the version header; and in

@@ -13,7 +13,8 @@ agentgen's own dependencies, for the test that runs both in one process.
   installed; a venv without it (or with other requirements) is rebuilt.
 * A file lock beside the venv keeps parallel runs from building it together.
 
-Run ``python tests/autogen_env.py`` to build it and print its Python.
+Run ``python -m tests.support.autogen_env`` (from the repository root) to
+build it and print its Python.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import venv
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from . import REPO_ROOT
 
 __all__ = [
     "AUTOGEN_REQUIREMENTS",
@@ -52,7 +55,7 @@ MARKER_NAME = ".agentgen-ready"
 PIP_TIMEOUT_SECONDS = 900.0
 SHARED_ENV_VAR = "AGENTGEN_SHARED_VENV"
 DEFAULT_SHARED_DIR = Path.home() / ".cache" / "agentgen" / "agentgen-with-autogen-0.7.5"
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
 
 
 class AutogenEnvError(RuntimeError):

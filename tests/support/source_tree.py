@@ -9,9 +9,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from . import REPO_ROOT
+
 __all__ = ["REPO_ROOT", "copy_source"]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 # Not part of a source install: VCS data, virtualenvs, caches, build output.
 _NOT_SOURCE = shutil.ignore_patterns(
     ".git",

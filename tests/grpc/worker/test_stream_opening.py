@@ -3,7 +3,8 @@
 Against a host offering the batch stream, the stream's initial metadata is
 enough (one round trip): the worker does not wait for its ``GetSubscriptions``
 probe and cancels it. The fallbacks (AutoGen hosts, agentgen hosts without
-batching) are covered by ``test_grpc_batch_channel`` and ``tests/interop``.
+batching) are covered by ``tests/grpc/e2e/test_batch_channel.py`` and
+``tests/interop``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from grpc_harness import DEFAULT_WAIT, running_worker, wait_until
 
 from agentgen.runtime.grpc.protocol import batching, service
+from tests.support.grpc_harness import DEFAULT_WAIT, running_worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 from google.protobuf import empty_pb2, wrappers_pb2
-from grpc_agents import Arrivals, Collector, Sleeper
-from grpc_harness import bounded, running_worker, wait_until
 
 from agentgen.runtime import AgentId, NotDeliveredError, TopicId
 from agentgen.runtime.grpc import ConnectionLostError, GrpcHost
+from tests.support.agents import Arrivals, Collector, Sleeper
+from tests.support.grpc_harness import bounded, running_worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,6 +1,6 @@
 """Child processes that run another venv's Python: environment and ending.
 
-Shared by the interop tests' AutoGen peers (``interop/peer_process.py``) and
+Shared by the interop tests' AutoGen peers (``tests/interop/peer_process.py``) and
 the benchmark's children (``bench/procs.py``, ``bench/systems.py``).
 """
 

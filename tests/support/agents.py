@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from google.protobuf import empty_pb2, wrappers_pb2
 
-from agentgen.runtime import Agent, Handler, MessageContext
+from agentgen.runtime import Agent, AgentRuntime, Handler, MessageContext
 
 
 @dataclass
@@ -117,6 +117,11 @@ class Collector(Probe):
         self, message: wrappers_pb2.UInt64Value, ctx: MessageContext
     ) -> wrappers_pb2.BytesValue:
         return wrappers_pb2.BytesValue(value=b"z" * message.value)
+
+
+async def register_collector(runtime: AgentRuntime, arrivals: Arrivals) -> None:
+    """Register :class:`Collector` on ``runtime``, its agents telling ``arrivals``."""
+    await runtime.register_agent_class(Collector, lambda: Collector(arrivals))
 
 
 class Sleeper(Agent):

@@ -6,12 +6,9 @@ import asyncio
 import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from google.protobuf import empty_pb2, wrappers_pb2
-from grpc_agents import Arrivals, Careless, Collector, Sleeper
-from grpc_harness import bounded, running_worker, wait_until
 
 from agentgen.runtime import (
     DEFAULT_RPC_TIMEOUT,
@@ -24,9 +21,14 @@ from agentgen.runtime import (
     UnexpectedReplyError,
 )
 from agentgen.runtime.grpc import ConnectionLostError, GrpcHost, GrpcWorkerRuntime
+from tests.support import REPO_ROOT
+from tests.support.agents import Arrivals, Careless, Collector, Sleeper
+from tests.support.grpc_harness import bounded, running_worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
+WORKER_PROCESS = "tests.grpc.e2e.worker_process"
+"""A worker in a process of its own (run from the repository root)."""
 FAST = 2.0
 """Every failure below must surface well within this many seconds."""
 
@@ -144,13 +146,14 @@ async def test_no_reply_within_the_timeout(
 async def test_target_worker_process_killed_mid_call(
     host: GrpcHost, caller: GrpcWorkerRuntime
 ) -> None:
-    script = Path(__file__).with_name("grpc_worker_process.py")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(script),
+        "-m",
+        WORKER_PROCESS,
         host.address,
         "remote-sleeper",
         stdout=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,
     )
     try:
         assert process.stdout is not None

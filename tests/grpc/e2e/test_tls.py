@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from google.protobuf import wrappers_pb2
-from grpc_agents import Arrivals, Collector
-from grpc_harness import running_worker
 
 from agentgen.runtime import AgentId
 from agentgen.runtime.grpc import ClientTls, GrpcHost, GrpcWorkerRuntime, ServerTls
+from tests.support.agents import Arrivals, Collector
+from tests.support.grpc_harness import running_worker
 
 pytestmark = pytest.mark.timeout(60)
 

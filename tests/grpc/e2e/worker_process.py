@@ -1,6 +1,7 @@
 """A worker in a process of its own, for tests that kill it mid-call.
 
-Usage: ``python grpc_worker_process.py HOST:PORT AGENT_TYPE``. Registers a
+Usage (from the repository root):
+``python -m tests.grpc.e2e.worker_process HOST:PORT AGENT_TYPE``. Registers a
 Sleeper (it never answers) as AGENT_TYPE, prints ``ready``, runs until killed.
 """
 
@@ -9,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from grpc_agents import Sleeper
-
 from agentgen.runtime.grpc import GrpcWorkerRuntime
+from tests.support.agents import Sleeper
 
 
 async def main(address: str, agent_type: str) -> None:

@@ -1,13 +1,13 @@
-"""GrpcWorkerRuntime on a real GrpcHost: routing, RPC, idleness, state."""
+"""GrpcWorkerRuntime on its own: raw peers' frames, registrations, idleness, state.
+
+A real GrpcHost carries the frames; what is checked is the worker's side.
+Workers talking to each other are in ``tests/grpc/e2e/test_workers.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from google.protobuf import empty_pb2, wrappers_pb2
-from grpc_agents import Arrivals, Collector, Sleeper
-from grpc_harness import RawPeer, bounded, running_worker, wait_until
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import (
@@ -17,127 +17,11 @@ from agentgen.runtime import (
     TopicId,
     TypeSubscription,
 )
-from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime, HostRefusedError
-from agentgen.runtime.grpc.protocol.address import resolve_worker_target
+from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
+from tests.support.agents import Arrivals, Collector, register_collector
+from tests.support.grpc_harness import RawPeer, bounded, running_worker, wait_until
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-async def host() -> AsyncIterator[GrpcHost]:
-    async with GrpcHost("127.0.0.1:0", rpc_timeout=10) as running:
-        yield running
-
-
-async def register_collector(worker: GrpcWorkerRuntime, arrivals: Arrivals) -> None:
-    await worker.register_agent_class(Collector, lambda: Collector(arrivals))
-
-
-async def test_publish_reaches_type_prefix_default_and_direct_subscribers(
-    host: GrpcHost,
-) -> None:
-    arrivals = Arrivals()
-    async with (
-        running_worker(host.address) as subscriber,
-        running_worker(host.address) as publisher,
-    ):
-        await register_collector(subscriber, arrivals)
-        sender = AgentId("somebody", "s1")
-        publish = publisher.publish_message
-        await publish(
-            wrappers_pb2.StringValue(value="a"),
-            TopicId("news", "k1"),
-            sender=sender,
-            message_id="message-a",
-        )
-        await publish(wrappers_pb2.StringValue(value="b"), TopicId("alerts.fire", "k2"))
-        await publish(wrappers_pb2.StringValue(value="c"), TopicId("default", "k1"))
-        await publish(wrappers_pb2.StringValue(value="x"), TopicId("elsewhere", "k1"))
-        await publish(wrappers_pb2.StringValue(value="d"), TopicId("collector:x", "k3"))
-        values = await arrivals.wait_for(4)
-        assert sorted(values) == ["a", "b", "c", "d"]
-        by_value = {value: (key, ctx) for key, value, ctx in arrivals.items}
-        key, ctx = by_value["a"]
-        assert key == "k1"
-        assert ctx.sender == sender
-        assert ctx.message_id == "message-a"
-        assert ctx.topic_id == TopicId("news", "k1")
-        assert not ctx.is_rpc
-        assert by_value["b"][1].sender is None
-        assert (by_value["b"][0], by_value["d"][0]) == ("k2", "k3")
-        await publisher.stop_when_idle()
-        await subscriber.stop_when_idle()
-    assert "x" not in arrivals.values()
-
-
-async def test_an_agent_does_not_receive_its_own_publish(host: GrpcHost) -> None:
-    arrivals = Arrivals()
-    async with running_worker(host.address) as worker:
-        await register_collector(worker, arrivals)
-        me = AgentId("collector", "k1")
-        await worker.publish_message(
-            wrappers_pb2.StringValue(value="mine"), TopicId("news", "k1"), sender=me
-        )
-        await worker.publish_message(
-            wrappers_pb2.StringValue(value="theirs"), TopicId("news", "k1")
-        )
-        assert await arrivals.wait_for(1) == ["theirs"]
-        await worker.stop_when_idle()
-    assert arrivals.values() == ["theirs"]
-
-
-@pytest.mark.parametrize("content_type", [JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE])
-async def test_rpc_across_workers_in_both_encodings(
-    host: GrpcHost, content_type: str
-) -> None:
-    arrivals = Arrivals()
-    async with (
-        running_worker(host.address) as callee,
-        running_worker(host.address, rpc_content_type=content_type) as caller,
-    ):
-        await register_collector(callee, arrivals)
-        sender = AgentId("asker", "a1")
-        reply = await caller.send_message(
-            wrappers_pb2.StringValue(value="hi"),
-            AgentId("collector", "k9"),
-            sender=sender,
-        )
-        assert reply == wrappers_pb2.StringValue(value="echo:hi")
-        empty_reply = await caller.send_message(
-            wrappers_pb2.Int64Value(value=5), AgentId("collector", "k9")
-        )
-        assert empty_reply is None
-        key, value, ctx = arrivals.items[0]
-        assert (key, value, ctx.sender, ctx.is_rpc) == ("k9", "hi", sender, True)
-        assert ctx.topic_id is None
-
-
-async def test_concurrent_rpcs_from_two_workers_get_their_own_replies(
-    host: GrpcHost,
-) -> None:
-    arrivals = Arrivals()
-    async with (
-        running_worker(host.address) as callee,
-        running_worker(host.address) as caller1,
-        running_worker(host.address) as caller2,
-    ):
-        await register_collector(callee, arrivals)
-
-        async def ask(caller: GrpcWorkerRuntime, text: str) -> str:
-            reply = await caller.send_message(
-                wrappers_pb2.StringValue(value=text), AgentId("collector", text)
-            )
-            assert isinstance(reply, wrappers_pb2.StringValue)
-            return reply.value
-
-        import asyncio
-
-        texts = [f"{name}-{n}" for name in ("one", "two") for n in range(20)]
-        callers = [caller1 if text.startswith("one") else caller2 for text in texts]
-        replies = await bounded(
-            asyncio.gather(*(ask(c, t) for c, t in zip(callers, texts, strict=True)))
-        )
-    assert replies == [f"echo:{text}" for text in texts]
 
 
 async def test_raw_peer_requests_are_answered_in_their_content_type(
@@ -179,20 +63,6 @@ def _packed(message: wrappers_pb2.StringValue) -> bytes:
     packed = any_pb2.Any()
     packed.Pack(message)
     return packed.SerializeToString()
-
-
-async def test_a_type_owned_by_another_worker_is_refused_and_not_kept(
-    host: GrpcHost,
-) -> None:
-    async with (
-        running_worker(host.address) as owner,
-        running_worker(host.address) as latecomer,
-    ):
-        await owner.register_factory("sleeper", Sleeper)
-        with pytest.raises(HostRefusedError, match="sleeper"):
-            await latecomer.register_factory("sleeper", Sleeper)
-        assert latecomer.agent_types == ()
-        assert host.agent_types["sleeper"] == owner.client_id
 
 
 async def test_registrations_made_before_start_are_sent_on_start(
@@ -368,23 +238,6 @@ async def test_published_event_matches_autogen_attributes(host: GrpcHost) -> Non
     assert with_sender.proto_data.type_url.endswith("/google.protobuf.StringValue")
     assert "agagentsendertype" not in without_sender.attributes
     assert without_sender.id  # a fresh id when none is given
-
-
-def test_worker_address_comes_from_argument_env_or_default(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("AGENT_HOST", raising=False)
-    assert resolve_worker_target(None) == ("localhost:53071", False)
-    monkeypatch.setenv("AGENT_HOST", "http://10.0.0.5:5000/")
-    assert resolve_worker_target(None) == ("10.0.0.5:5000", False)
-    assert resolve_worker_target("https://example.org:443") == (
-        "example.org:443",
-        True,
-    )
-    assert resolve_worker_target("[::1]:7000") == ("[::1]:7000", False)
-    with pytest.raises(ValueError, match="AGENT_HOST"):
-        monkeypatch.setenv("AGENT_HOST", "no-port-here")
-        resolve_worker_target(None)
 
 
 async def test_start_fails_clearly_when_no_host_listens() -> None:

@@ -1,0 +1,1 @@
+"""The source tree's own rules: layer imports, module and class sizes."""

@@ -1,0 +1,1 @@
+"""The benchmark (``bench/``) still runs, with tiny counts."""

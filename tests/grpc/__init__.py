@@ -1,0 +1,1 @@
+"""Host and workers over gRPC, by layer: protocol, worker, host, end to end."""

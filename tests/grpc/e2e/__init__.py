@@ -1,0 +1,1 @@
+"""Host and workers end to end over loopback gRPC."""

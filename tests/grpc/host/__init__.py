@@ -1,0 +1,1 @@
+"""GrpcHost on its own: its router without sockets, and against raw peers."""

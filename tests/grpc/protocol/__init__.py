@@ -1,0 +1,1 @@
+"""The protocol layer on its own (frames, codec, batching, outbox, limits)."""

@@ -1,0 +1,1 @@
+"""GrpcWorkerRuntime on its own: inbound frames, streams, reconnection."""

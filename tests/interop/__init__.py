@@ -1,0 +1,1 @@
+"""Interoperability with real AutoGen 0.7.5 programs (a separate cached venv)."""

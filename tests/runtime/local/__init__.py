@@ -1,0 +1,1 @@
+"""LocalAgents on their own: mailboxes, eager RPCs, the task switch, idle counting."""
