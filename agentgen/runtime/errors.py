@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AgentgenError",
+    "ConnectionLostError",
     "MessageTooLargeError",
     "NoDefaultTopicError",
     "NotDeliveredError",
@@ -74,3 +75,12 @@ class NotDeliveredError(AgentgenError):
 
 class SerializationError(AgentgenError, ValueError):
     """A message could not be encoded or decoded."""
+
+
+class ConnectionLostError(NotDeliveredError):
+    """The connection carrying an RPC ended before its reply arrived.
+
+    Raised when the worker's own connection drops, or when the host reports
+    that the target agent's worker disconnected mid-call. The request may or
+    may not have been handled.
+    """

@@ -1,6 +1,8 @@
 """The runtime's layers import in one direction only (docs/architecture.md).
 
-* ``agentgen.runtime.grpc.protocol`` (bytes and frames) imports neither side;
+* ``agentgen.runtime.wire`` (AutoGen's frames, any transport) imports no transport;
+* ``agentgen.runtime.grpc.protocol`` (the gRPC streams' shared layer) imports
+  neither side;
 * ``agentgen.runtime.grpc.host`` never imports ``agentgen.runtime.grpc.worker``,
   and the worker never imports the host;
 * the transport-independent parts (``agentgen.runtime.local``, the
@@ -27,6 +29,8 @@ PACKAGE_ROOT = Path(agentgen.__file__).resolve().parent
 GRPC = "agentgen.runtime.grpc"
 TRANSPORT_FREE = (
     "agentgen.runtime.local",
+    "agentgen.runtime.wire",
+    "agentgen.runtime.placement",
     "agentgen.runtime.subscription_table",
     "agentgen.runtime.base",
     "agentgen.runtime.inprocess",
@@ -111,8 +115,9 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("agentgen.runtime
 @pytest.mark.parametrize(
     ("imported", "absent"),
     [
-        (f"{GRPC}.protocol.frames", (f"{GRPC}.worker", f"{GRPC}.host")),
-        (f"{GRPC}.protocol.codec", (f"{GRPC}.worker", f"{GRPC}.host")),
+        (f"{GRPC}.protocol.batching", (f"{GRPC}.worker", f"{GRPC}.host")),
+        ("agentgen.runtime.wire.codec", (GRPC,)),
+        ("agentgen.runtime.wire.replies", (GRPC,)),
         (f"{GRPC}.worker.runtime", (f"{GRPC}.host",)),
         (f"{GRPC}.host.server", (f"{GRPC}.worker",)),
         ("agentgen.runtime.inprocess", (GRPC,)),

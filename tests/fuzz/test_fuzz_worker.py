@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import Agent, MessageContext
 from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
-from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY
+from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY
 from tests.security.hostile import (
     LogRecords,
     RawPeer,

@@ -18,7 +18,7 @@ from agentgen.runtime.grpc import (
     HostRefusedError,
 )
 from agentgen.runtime.grpc.protocol import service
-from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 
 from .hostile import (
     RawPeer,

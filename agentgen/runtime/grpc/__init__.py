@@ -24,13 +24,13 @@ from .core_engine import import_grpc
 import_grpc()
 
 if TYPE_CHECKING:
+    from ..wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE
     from .host.client_limits import ClientLimits
     from .host.counters import HostCounters
     from .host.placement import TypeSharing
     from .host.server import DEFAULT_HOST_ADDRESS, GrpcHost
     from .protocol.auth import AuthenticationError
     from .protocol.connection_errors import ConnectionLostError, HostRefusedError
-    from .protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE
     from .protocol.tls import ClientTls, ServerTls
     from .worker.counters import WorkerCounters
     from .worker.runtime import GrpcWorkerRuntime
@@ -52,19 +52,19 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
-    "AuthenticationError": "protocol.auth",
-    "ConnectionLostError": "protocol.connection_errors",
-    "HostRefusedError": "protocol.connection_errors",
-    "DEFAULT_MAX_MESSAGE_SIZE": "protocol.size_limits",
-    "ClientTls": "protocol.tls",
-    "ServerTls": "protocol.tls",
-    "DEFAULT_HOST_ADDRESS": "host.server",
-    "GrpcHost": "host.server",
-    "ClientLimits": "host.client_limits",
-    "HostCounters": "host.counters",
-    "TypeSharing": "host.placement",
-    "GrpcWorkerRuntime": "worker.runtime",
-    "WorkerCounters": "worker.counters",
+    "AuthenticationError": "agentgen.runtime.grpc.protocol.auth",
+    "ConnectionLostError": "agentgen.runtime.grpc.protocol.connection_errors",
+    "HostRefusedError": "agentgen.runtime.grpc.protocol.connection_errors",
+    "DEFAULT_MAX_MESSAGE_SIZE": "agentgen.runtime.wire.size_limits",
+    "ClientTls": "agentgen.runtime.grpc.protocol.tls",
+    "ServerTls": "agentgen.runtime.grpc.protocol.tls",
+    "DEFAULT_HOST_ADDRESS": "agentgen.runtime.grpc.host.server",
+    "GrpcHost": "agentgen.runtime.grpc.host.server",
+    "ClientLimits": "agentgen.runtime.grpc.host.client_limits",
+    "HostCounters": "agentgen.runtime.grpc.host.counters",
+    "TypeSharing": "agentgen.runtime.grpc.host.placement",
+    "GrpcWorkerRuntime": "agentgen.runtime.grpc.worker.runtime",
+    "WorkerCounters": "agentgen.runtime.grpc.worker.counters",
 }
 
 
@@ -72,7 +72,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -13,8 +13,8 @@ import pytest
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime.grpc import GrpcHost
-from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
-from agentgen.runtime.grpc.protocol.size_limits import (
+from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+from agentgen.runtime.wire.size_limits import (
     forwarded_frame_limit,
     frame_limit,
     grpc_size_options,

@@ -14,7 +14,7 @@ import pytest
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime.grpc import GrpcHost
 from agentgen.runtime.grpc.protocol import batching, service
-from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 from tests.support.grpc_harness import (
     RawPeer,
     bounded,

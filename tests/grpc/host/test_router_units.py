@@ -19,8 +19,8 @@ from agentgen.runtime.grpc.host.registry import (
 )
 from agentgen.runtime.grpc.host.router import HostRouter
 from agentgen.runtime.grpc.protocol.outbox import Outbox
-from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
-from agentgen.runtime.grpc.protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE
+from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+from agentgen.runtime.wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE
 from tests.support.grpc_harness import (
     bounded,
     event_message,

@@ -12,12 +12,12 @@ from agentgen.runtime.grpc.protocol import batching
 from agentgen.runtime.grpc.protocol.batching import (
     MAX_BATCH_BYTES,
     MAX_BATCH_FRAMES,
+    BatchReader,
     MalformedBatchError,
     pack,
     take_queued,
     unpack,
 )
-from agentgen.runtime.grpc.protocol.frames import FrameReader
 from agentgen.runtime.grpc.protocol.outbox import Outbox
 from agentgen.runtime.grpc.worker.counters import WorkerCounters
 
@@ -98,7 +98,7 @@ def test_a_worker_counts_and_skips_a_malformed_batch_from_the_host(
 ) -> None:
     counters = WorkerCounters()
     logger = logging.getLogger("agentgen.runtime.grpc.worker")
-    reader = FrameReader(counters, logger, "the host (client {})")
+    reader = BatchReader(counters, logger, "the host (client {})")
     with caplog.at_level(logging.WARNING, logger=logger.name):
         assert reader.frames(b"\x05ab", "c1") == []
     assert counters.malformed_batches == 1

@@ -24,13 +24,13 @@ from agentgen.runtime import (
     InProcessRuntime,
     TopicId,
 )
-from agentgen.runtime.grpc.protocol.codec import PayloadCodec
-from agentgen.runtime.grpc.protocol.frames import mark_resent, request_frame
-from agentgen.runtime.grpc.protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 from agentgen.runtime.grpc.worker.counters import WorkerCounters
 from agentgen.runtime.grpc.worker.inbound import Inbound
 from agentgen.runtime.grpc.worker.pending_calls import PendingCalls
 from agentgen.runtime.grpc.worker.stream import Outgoing
+from agentgen.runtime.wire.codec import PayloadCodec
+from agentgen.runtime.wire.frames import mark_resent, request_frame
+from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 from tests.support.agents import Arrivals, Collector, register_collector
 from tests.support.grpc_harness import (
     bounded,

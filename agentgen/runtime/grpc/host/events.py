@@ -17,7 +17,7 @@ from agentgen.protos import cloudevent_pb2
 
 from ...log_text import FirstTimes, clip
 from ...subscription_table import BoundedCache
-from ..protocol.frames import DELIVER_TYPES_ATTRIBUTE
+from ...wire.frames import DELIVER_TYPES_ATTRIBUTE
 from .counters import HostCounters
 from .held_events import HeldEvents
 from .placement import Placement, TypeSharing

@@ -22,7 +22,7 @@ from agentgen.protos import agent_worker_pb2 as pb
 from ...log_text import clip
 from ...subscription_table import SubscriptionTable
 from ...subscriptions import Subscription
-from ..protocol.frames import (
+from ...wire.frames import (
     InvalidSubscriptionError,
     subscription_from_wire,
     subscription_to_wire,

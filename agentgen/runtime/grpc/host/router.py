@@ -24,15 +24,15 @@ from agentgen.protos import agent_worker_pb2 as pb
 from ...deadlines import Deadlines
 from ...log_text import clip
 from ...uuids import IdSequence
-from ..protocol.frames import (
+from ...wire.frames import (
     EVENT,
     REQUEST,
     RESPONSE,
     FrameReader,
     error_response_frame,
 )
-from ..protocol.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
-from ..protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE, forwarded_frame_limit
+from ...wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
+from ...wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE, forwarded_frame_limit
 from .client_limits import ClientLimits
 from .counters import HostCounters
 from .events import EventRouter

@@ -11,9 +11,9 @@ from typing import Any, Self
 import grpc
 
 from ...signals import STOP_SIGNALS, signals_set
+from ...wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
 from ..protocol.address import split_host_port
 from ..protocol.auth import TokenCheck
-from ..protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
 from ..protocol.tls import ServerTls
 from .client_limits import ClientLimits
 from .counters import HostCounters

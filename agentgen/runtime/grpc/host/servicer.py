@@ -24,7 +24,7 @@ from agentgen.protos import agent_worker_pb2 as pb
 from ...log_text import clip
 from ..protocol import batching, service
 from ..protocol.auth import TokenCheck
-from ..protocol.frames import FrameReader
+from ..protocol.batching import BatchReader
 from ..protocol.outbox import Outbox
 from .counters import HostCounters
 from .registry import ClientLimitError, HostRejection, NotOwnerError
@@ -81,7 +81,7 @@ class AgentRpcServicer:
         self._router = router
         self._registry = router.registry
         self._counters = counters
-        self._reader = FrameReader(counters, logger, "client {}")
+        self._reader = BatchReader(counters, logger, "client {}")
         self._token_check = token_check
         self._batching = batching
         sharing = ((service.TYPE_SHARING_HEADER, router.placement.mode.value),)

@@ -22,9 +22,12 @@ sent alone (``limits.grpc_size_options``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
+from ...log_text import clip
+from ...wire.frames import FrameReader, IntakeCounters
 from .outbox import Outbox
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "BATCH_SERVICE",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_FRAMES",
+    "BatchReader",
     "MalformedBatchError",
     "advertises_batching",
     "batch_path",
@@ -141,3 +145,38 @@ def take_queued(outbox: Outbox[T], first: T, size_of: Callable[[T], int]) -> lis
         items.append(following)
         total += size
     return items
+
+
+class BatchCounters(IntakeCounters, Protocol):
+    """The counters a :class:`BatchReader` keeps (both sides' counters have them)."""
+
+    batches_received: int
+    malformed_batches: int
+
+
+class BatchReader(FrameReader):
+    """A :class:`~agentgen.runtime.wire.frames.FrameReader` for batch streams too."""
+
+    __slots__ = ("_batch_counters",)
+
+    def __init__(
+        self, counters: BatchCounters, logger: logging.Logger, origin: str
+    ) -> None:
+        super().__init__(counters, logger, origin)
+        self._batch_counters = counters
+
+    def frames(self, batch: bytes, client_id: str) -> list[bytes]:
+        """The frames of one batch-stream message; none if it is malformed."""
+        counters = self._batch_counters
+        counters.batches_received += 1
+        try:
+            return unpack(batch)
+        except MalformedBatchError as error:
+            counters.malformed_batches += 1
+            self.logger.warning(
+                "skipped a malformed %d-byte batch from %s: %s",
+                len(batch),
+                self.origin.format(clip(client_id)),
+                error,
+            )
+            return []

@@ -1,19 +1,10 @@
-"""Errors specific to the gRPC runtime."""
+"""Errors specific to the gRPC runtime (``ConnectionLostError`` is any transport's)."""
 
 from __future__ import annotations
 
-from ...errors import AgentgenError, NotDeliveredError
+from ...errors import AgentgenError, ConnectionLostError
 
 __all__ = ["ConnectionLostError", "HostRefusedError"]
-
-
-class ConnectionLostError(NotDeliveredError):
-    """The stream carrying an RPC ended before its reply arrived.
-
-    Raised when the worker's own connection to the host drops, or when the
-    host reports that the target agent's worker disconnected mid-call. The
-    request may or may not have been handled.
-    """
 
 
 class HostRefusedError(AgentgenError, ValueError):

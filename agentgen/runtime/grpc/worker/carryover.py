@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from ...errors import NotDeliveredError
 from ...local.work import WorkCount
-from ..protocol.frames import mark_resent
+from ...wire.frames import mark_resent
 from .counters import WorkerCounters
 from .publish_buffer import BufferedPublish, HeldKind, PublishBuffer
 from .redelivery import ResendWindow

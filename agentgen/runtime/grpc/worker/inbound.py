@@ -26,22 +26,22 @@ from ...local import LocalAgents
 from ...log_text import FirstTimes, clip
 from ...serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
 from ...subscription_table import SubscriptionTable
-from ..protocol.codec import PayloadCodec
-from ..protocol.frames import (
+from ...wire.codec import PayloadCodec
+from ...wire.frames import (
     DELIVER_TYPES_ATTRIBUTE,
     EVENT,
     REQUEST,
     RESPONSE,
-    FrameReader,
     MalformedFrameError,
     error_response_frame,
     is_resent,
 )
-from ..protocol.rpc_error_kinds import RpcErrorKind
+from ...wire.replies import reply_frame
+from ...wire.rpc_error_kinds import RpcErrorKind
+from ..protocol.batching import BatchReader
 from .counters import WorkerCounters
 from .pending_calls import PendingCalls
 from .redelivery import RecentEventIds
-from .replies import reply_frame
 from .stream import Outgoing
 
 __all__ = ["CONTENT_TYPES", "Inbound", "ReplyStream"]
@@ -82,7 +82,7 @@ class Inbound:
         self._codec = codec
         self._pending = pending
         self._counters = counters
-        self.reader = FrameReader(counters, logger, "the host (client {})")
+        self.reader = BatchReader(counters, logger, "the host (client {})")
         """Reads batches and frames for this worker's streams."""
         self._recent_events = RecentEventIds(_RECENT_EVENT_IDS)
         self._unknown_types = FirstTimes(_WARNED_TYPES_LIMIT)

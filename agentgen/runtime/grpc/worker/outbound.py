@@ -17,14 +17,15 @@ from typing import Any
 from ...deadlines import Deadlines
 from ...errors import AgentgenError, RpcTimeoutError
 from ...ids import AgentId, TopicId
-from ..protocol.codec import PayloadCodec
+from ...wire.codec import PayloadCodec
+from ...wire.frames import request_frame
+from ...wire.replies import reply_value
+from ...wire.size_limits import check_frame_size
 from ..protocol.connection_errors import ConnectionLostError
-from ..protocol.frames import request_frame
-from ..protocol.size_limits import check_frame_size
 from .connection import Connection
 from .counters import WorkerCounters
 from .link import StreamPair
-from .pending_calls import PendingCalls, reply_value
+from .pending_calls import PendingCalls
 from .stream import Outgoing, WorkerStream
 
 __all__ = ["Outbound", "no_reply"]

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
-
-from google.protobuf import empty_pb2
 
 from agentgen.protos import agent_worker_pb2 as pb
 
-from ...errors import RpcTimeoutError, SerializationError
+from ...errors import RpcTimeoutError
 from ...ids import AgentId
-from ...serialization import JSON_CONTENT_TYPE, UnknownPayload
-from ..protocol.codec import PayloadCodec
-from ..protocol.rpc_error_kinds import exception_for_error
 
-__all__ = ["PendingCall", "PendingCalls", "reply_value"]
+__all__ = ["PendingCall", "PendingCalls"]
 
 
 class PendingCall:
@@ -76,29 +70,3 @@ class PendingCalls:
         for call in self._calls.values():
             if not call.reply.done():
                 call.reply.set_exception(error_for(call))
-
-
-def reply_value(
-    response: pb.RpcResponse, codec: PayloadCodec, recipient: AgentId
-) -> Any:
-    """The reply an ``RpcResponse`` carries, or the exception it reports.
-
-    ``google.protobuf.Empty`` and a missing payload mean ``None`` (an Empty
-    handler's reply), as on the in-process runtime.
-    """
-    if response.error:
-        raise exception_for_error(response.error, response.metadata)
-    if not response.HasField("payload"):
-        return None
-    payload = response.payload
-    reply = codec.decode(
-        payload.data_type,
-        payload.data_content_type or JSON_CONTENT_TYPE,
-        payload.data,
-    )
-    if isinstance(reply, UnknownPayload):
-        raise SerializationError(
-            f"the reply of {recipient} is a {reply.type_name} "
-            f"({reply.content_type}), which no serializer here decodes"
-        )
-    return None if isinstance(reply, empty_pb2.Empty) else reply

@@ -16,9 +16,9 @@ from agentgen.protos import agent_worker_pb2 as pb
 
 from ...subscription_table import SubscriptionTable
 from ...subscriptions import Subscription
+from ...wire.frames import subscription_to_wire
 from ..protocol import service
 from ..protocol.connection_errors import HostRefusedError
-from ..protocol.frames import subscription_to_wire
 from .stream import WorkerStream
 
 __all__ = ["RegistrationSync", "describe_failure", "is_connection_failure"]

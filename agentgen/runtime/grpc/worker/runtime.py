@@ -23,10 +23,10 @@ from ...base import (
 from ...ids import AgentId, TopicId
 from ...serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE
 from ...subscriptions import Subscription
+from ...wire.codec import PayloadCodec
+from ...wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
 from ..protocol.address import resolve_worker_target
 from ..protocol.auth import check_token, token_from_environment
-from ..protocol.codec import PayloadCodec
-from ..protocol.size_limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
 from .connection import Connection, ConnectionSettings
 from .counters import WorkerCounters
 from .inbound import CONTENT_TYPES, Inbound

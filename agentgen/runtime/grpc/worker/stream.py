@@ -28,7 +28,7 @@ from ...local.work import WorkCount
 from ...uuids import random_uuid
 from ..protocol import batching, service
 from ..protocol.auth import authorization_metadata
-from ..protocol.frames import FrameReader
+from ..protocol.batching import BatchReader
 from ..protocol.outbox import Outbox
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class WorkerStream:
         call_timeout: float,
         on_frame: Callable[[WorkerStream, bytes], Awaitable[None] | None],
         on_written: Callable[[Outgoing], None],
-        reader: FrameReader,
+        reader: BatchReader,
         work: WorkCount,
         auth_token: str | None = None,
     ) -> None:

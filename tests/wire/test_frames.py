@@ -6,7 +6,7 @@ import pytest
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import TypePrefixSubscription, TypeSubscription
-from agentgen.runtime.grpc.protocol.frames import (
+from agentgen.runtime.wire.frames import (
     InvalidSubscriptionError,
     subscription_from_wire,
     subscription_to_wire,

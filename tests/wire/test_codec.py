@@ -15,8 +15,8 @@ from agentgen.runtime import (
     TopicId,
     UnknownPayload,
 )
-from agentgen.runtime.grpc.protocol.codec import PayloadCodec
-from agentgen.runtime.grpc.protocol.frames import MalformedFrameError
+from agentgen.runtime.wire.codec import PayloadCodec
+from agentgen.runtime.wire.frames import MalformedFrameError
 
 
 def test_autogen_json_events_decode_into_protobuf_messages() -> None:

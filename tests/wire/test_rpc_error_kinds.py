@@ -14,7 +14,7 @@ from agentgen.runtime import (
     UnhandledMessageError,
 )
 from agentgen.runtime.grpc import ConnectionLostError
-from agentgen.runtime.grpc.protocol.rpc_error_kinds import (
+from agentgen.runtime.wire.rpc_error_kinds import (
     ERROR_KIND_KEY,
     RpcErrorKind,
     exception_for_error,

@@ -1,8 +1,9 @@
-"""The frames of the ``OpenChannel`` stream: reading them, and making them.
+"""AutoGen's frames, whatever carries them: reading them, and making them.
 
 A frame is one serialized ``agents.Message``: a CloudEvent, an RPC request
-or an RPC response. :class:`FrameReader` is how both sides read what they
-receive (batches into frames, frames into messages, skipping and counting
+or an RPC response, as on the ``OpenChannel`` stream of AutoGen's gRPC
+protocol; agentgen's other transports carry the same frames.
+:class:`FrameReader` is how a receiver reads them (skipping and counting
 what is malformed); the functions build the frames that carry no user
 payload encoding (see :mod:`.codec` for those that do).
 """
@@ -17,10 +18,9 @@ from google.protobuf.message import DecodeError
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
-from ...ids import AgentId
-from ...log_text import clip
-from ...subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
-from . import batching
+from ..ids import AgentId
+from ..log_text import clip
+from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 
 __all__ = [
@@ -77,46 +77,31 @@ class InvalidSubscriptionError(ValueError):
 
 
 class IntakeCounters(Protocol):
-    """The counters a :class:`FrameReader` keeps (both sides' counters have them)."""
+    """The counters a :class:`FrameReader` keeps (every side's counters have them)."""
 
-    batches_received: int
-    malformed_batches: int
     malformed_frames: int
     unknown_frames: int
 
 
 class FrameReader:
-    """How one side reads what it receives; skips are counted and logged.
+    """How a receiver reads frames; skips are counted and logged.
 
     ``origin`` names where frames come from in log lines, with ``{}`` for
-    the client id (e.g. ``"client {}"``). ``logger`` is the side's own.
-    Nothing here raises for bad bytes: a malformed batch yields no frame, a
-    malformed frame or one of no known kind yields ``None``.
+    the client id (e.g. ``"client {}"``). ``logger`` is the receiver's own.
+    Nothing here raises for bad bytes: a malformed frame or one of no known
+    kind yields ``None``.
     """
 
-    __slots__ = ("_counters", "_logger", "_origin")
+    __slots__ = ("_counters", "logger", "origin")
 
     def __init__(
         self, counters: IntakeCounters, logger: logging.Logger, origin: str
     ) -> None:
         self._counters = counters
-        self._logger = logger
-        self._origin = origin
-
-    def frames(self, batch: bytes, client_id: str) -> list[bytes]:
-        """The frames of one batch-stream message (see :mod:`.batching`)."""
-        self._counters.batches_received += 1
-        try:
-            return batching.unpack(batch)
-        except batching.MalformedBatchError as error:
-            self._counters.malformed_batches += 1
-            self._logger.warning(
-                "skipped a malformed %d-byte batch from %s: %s",
-                len(batch),
-                self._origin.format(clip(client_id)),
-                error,
-            )
-            return []
+        self.logger = logger
+        """Where skipped frames are logged."""
+        self.origin = origin
+        """Where frames come from, for log lines (``{}``: the client id)."""
 
     def read(self, frame: bytes, client_id: str) -> tuple[str, pb.Message] | None:
         """The kind (:data:`EVENT`, :data:`REQUEST`, :data:`RESPONSE`) and message."""
@@ -124,20 +109,20 @@ class FrameReader:
             message = pb.Message.FromString(frame)
         except DecodeError as error:
             self._counters.malformed_frames += 1
-            self._logger.warning(
+            self.logger.warning(
                 "skipped a malformed %d-byte frame from %s: %s",
                 len(frame),
-                self._origin.format(clip(client_id)),
+                self.origin.format(clip(client_id)),
                 error,
             )
             return None
         kind = message.WhichOneof("message")
         if kind is None:
             self._counters.unknown_frames += 1
-            self._logger.warning(
+            self.logger.warning(
                 "skipped a %d-byte frame with no known message from %s",
                 len(frame),
-                self._origin.format(clip(client_id)),
+                self.origin.format(clip(client_id)),
             )
             return None
         return kind, message

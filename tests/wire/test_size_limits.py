@@ -6,7 +6,7 @@ import pytest
 
 from agentgen.runtime import MessageTooLargeError
 from agentgen.runtime.grpc import DEFAULT_MAX_MESSAGE_SIZE
-from agentgen.runtime.grpc.protocol.size_limits import (
+from agentgen.runtime.wire.size_limits import (
     check_frame_size,
     check_payload_size,
     forwarded_frame_limit,

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
-from ...errors import (
+from ..errors import (
     AgentgenError,
+    ConnectionLostError,
     MessageTooLargeError,
     RemoteError,
     RpcTimeoutError,
@@ -21,7 +22,6 @@ from ...errors import (
     UnexpectedReplyError,
     UnhandledMessageError,
 )
-from .connection_errors import ConnectionLostError
 
 __all__ = ["ERROR_KIND_KEY", "RpcErrorKind", "exception_for_error"]
 

@@ -19,10 +19,10 @@ from google.protobuf.message import DecodeError, Message
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
-from ...errors import SerializationError
-from ...ids import AgentId, TopicId
-from ...log_text import clip
-from ...serialization import (
+from ..errors import SerializationError
+from ..ids import AgentId, TopicId
+from ..log_text import clip
+from ..serialization import (
     JSON_CONTENT_TYPE,
     PROTOBUF_CONTENT_TYPE,
     ProtobufSerializer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ...errors import MessageTooLargeError
+from ..errors import MessageTooLargeError
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",

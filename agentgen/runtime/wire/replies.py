@@ -1,22 +1,29 @@
-"""The reply frame a worker sends for an RPC it served, whatever its outcome."""
+"""RPC replies: the frame a server sends for any outcome, and what a caller reads."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from ...errors import (
+from google.protobuf import empty_pb2
+
+from agentgen.protos import agent_worker_pb2 as pb
+
+from ..errors import (
     MessageTooLargeError,
     RemoteError,
+    SerializationError,
     UndeliverableError,
     UnexpectedReplyError,
     UnhandledMessageError,
 )
-from ..protocol.codec import PayloadCodec
-from ..protocol.frames import error_response_frame, response_frame
-from ..protocol.rpc_error_kinds import RpcErrorKind
+from ..ids import AgentId
+from ..serialization import JSON_CONTENT_TYPE, UnknownPayload
+from .codec import PayloadCodec
+from .frames import error_response_frame, response_frame
+from .rpc_error_kinds import RpcErrorKind, exception_for_error
 
-__all__ = ["classify_failure", "reply_frame"]
+__all__ = ["classify_failure", "reply_frame", "reply_value"]
 
 
 def reply_frame(
@@ -65,3 +72,29 @@ def classify_failure(error: BaseException) -> tuple[RpcErrorKind, str]:
         # the caller gets it as the in-process runtime would raise it.
         return RpcErrorKind.HANDLER_RAISED, str(error)
     return RpcErrorKind.HANDLER_RAISED, f"{type(error).__name__}: {error}"
+
+
+def reply_value(
+    response: pb.RpcResponse, codec: PayloadCodec, recipient: AgentId
+) -> Any:
+    """The reply an ``RpcResponse`` carries, or the exception it reports.
+
+    ``google.protobuf.Empty`` and a missing payload mean ``None`` (an Empty
+    handler's reply), as on the in-process runtime.
+    """
+    if response.error:
+        raise exception_for_error(response.error, response.metadata)
+    if not response.HasField("payload"):
+        return None
+    payload = response.payload
+    reply = codec.decode(
+        payload.data_type,
+        payload.data_content_type or JSON_CONTENT_TYPE,
+        payload.data,
+    )
+    if isinstance(reply, UnknownPayload):
+        raise SerializationError(
+            f"the reply of {recipient} is a {reply.type_name} "
+            f"({reply.content_type}), which no serializer here decodes"
+        )
+    return None if isinstance(reply, empty_pb2.Empty) else reply
