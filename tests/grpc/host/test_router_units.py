@@ -11,16 +11,13 @@ import pytest
 
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime.grpc.host.client_limits import ClientLimits
-from agentgen.runtime.grpc.host.counters import HostCounters
 from agentgen.runtime.grpc.host.registry import (
     ClientLimitError,
     HostRejection,
     NotOwnerError,
 )
 from agentgen.runtime.grpc.host.router import HostRouter
-from agentgen.runtime.grpc.protocol.outbox import Outbox
 from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
-from agentgen.runtime.wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE
 from tests.support.grpc_harness import (
     bounded,
     event_message,
@@ -29,70 +26,19 @@ from tests.support.grpc_harness import (
     wire_subscription,
 )
 
-
-def make_router(
-    *,
-    hold_unrouted: float = 0.0,
-    rpc_timeout: float = 10.0,
-    limits: ClientLimits | None = None,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-) -> HostRouter:
-    """A router as GrpcHost makes one; unrouted events dropped unless told."""
-    return HostRouter(
-        rpc_timeout=rpc_timeout,
-        outbox_limit=100,
-        counters=HostCounters(),
-        hold_unrouted=hold_unrouted,
-        hold_unrouted_bytes=1024 * 1024,
-        max_message_size=max_message_size,
-        limits=limits,
-    )
+from .routing import (
+    client,
+    forwarded_request,
+    make_router,
+    queued,
+    responses,
+    subscribe,
+)
 
 
 @pytest.fixture
 def router() -> HostRouter:
     return make_router()
-
-
-def client(router: HostRouter, client_id: str, *agent_types: str) -> Outbox[bytes]:
-    """Attach ``client_id``'s data stream and register ``agent_types`` as its own."""
-    outbox = router.registry.open_channel(client_id)
-    for agent_type in agent_types:
-        router.registry.register_agent_type(client_id, agent_type)
-    return outbox
-
-
-def subscribe(
-    router: HostRouter,
-    client_id: str,
-    topic_type: str,
-    agent_type: str,
-    *,
-    prefix: bool = False,
-) -> str:
-    """Add ``client_id``'s subscription; return its id."""
-    subscription = wire_subscription(topic_type, agent_type, prefix=prefix)
-    router.registry.add_subscription(client_id, subscription)
-    return subscription.id
-
-
-def queued(outbox: Outbox[bytes]) -> list[bytes]:
-    """Take every frame queued in ``outbox`` (which is left empty)."""
-    frames = []
-    while (frame := outbox.get_nowait()) is not None:
-        frames.append(frame)
-    return frames
-
-
-def responses(outbox: Outbox[bytes]) -> list[pb.RpcResponse]:
-    """The RPC responses queued in ``outbox`` (taken)."""
-    return [pb.Message.FromString(frame).response for frame in queued(outbox)]
-
-
-def forwarded_request(outbox: Outbox[bytes]) -> pb.RpcRequest:
-    """The one request queued in a target's ``outbox`` (taken)."""
-    [frame] = queued(outbox)
-    return pb.Message.FromString(frame).request
 
 
 async def test_an_event_reaches_each_owning_client_once_publisher_included(
