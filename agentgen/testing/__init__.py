@@ -20,9 +20,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .deliveries import DEFAULT_TIMEOUT, Deliveries, Delivery
+    from .deadlines import DEFAULT_TIMEOUT
+    from .deliveries import Deliveries, Delivery
     from .harness import HandlerHarness
-    from .lifecycle import WorkerFactory
     from .recording import (
         Published,
         RecordingRuntime,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Sent,
         UnexpectedSendError,
     )
+    from .workers import WorkerFactory
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -45,11 +46,11 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
-    "DEFAULT_TIMEOUT": "deliveries",
+    "DEFAULT_TIMEOUT": "deadlines",
     "Deliveries": "deliveries",
     "Delivery": "deliveries",
     "HandlerHarness": "harness",
-    "WorkerFactory": "lifecycle",
+    "WorkerFactory": "workers",
     "Published": "recording",
     "RecordingRuntime": "recording",
     "Responder": "recording",

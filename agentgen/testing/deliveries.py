@@ -16,10 +16,9 @@ from typing import Any, Self
 
 from agentgen.runtime import AgentId, BaseRuntime, MessageContext
 
-__all__ = ["DEFAULT_TIMEOUT", "Deliveries", "Delivery", "message_type_name"]
+from .deadlines import DEFAULT_TIMEOUT, deadline
 
-DEFAULT_TIMEOUT = 10.0
-"""Seconds the waits of :mod:`agentgen.testing` wait unless told otherwise."""
+__all__ = ["Deliveries", "Delivery", "message_type_name"]
 
 
 def message_type_name(message: object) -> str:
@@ -186,9 +185,8 @@ class Deliveries:
         wanted = _Wanted(message_type, agent, agent_type, where)
         changed = asyncio.Event()
         self._listeners.add(changed)
-        deadline = asyncio.timeout(timeout)
         try:
-            async with deadline:
+            async with deadline(timeout, lambda: self._report(wanted, count, timeout)):
                 while True:
                     found = [d for d in self._handled if wanted.matches(d)]
                     if not allow_failures:
@@ -203,21 +201,16 @@ class Deliveries:
                         )
                     await changed.wait()
                     changed.clear()
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-            matched = len([d for d in self._handled if wanted.matches(d)])
-            raise AssertionError(
-                self._timeout_report(wanted.describe(count), timeout, matched)
-            ) from None
         finally:
             self._listeners.discard(changed)
 
-    def _timeout_report(self, wanted: str, timeout: float, matched: int) -> str:
+    def _report(self, wanted: _Wanted, count: int, timeout: float) -> str:
+        """What a timed-out wait says: what it wanted, what was handled."""
+        matched = sum(1 for delivery in self._handled if wanted.matches(delivery))
         return "\n".join(
             [
-                f"timed out after {timeout:g} s waiting for {wanted}; "
-                f"{matched} matched",
+                f"timed out after {timeout:g} s waiting for "
+                f"{wanted.describe(count)}; {matched} matched",
                 f"handled ({len(self._handled)}):",
                 *_tally(self._handled),
                 f"being handled ({len(self._handling)}):",

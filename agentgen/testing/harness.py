@@ -8,20 +8,18 @@ the test then looks at the reply and at what the handler published and sent.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from typing import Any, Generic, TypeVar
 
 from agentgen.runtime import Agent, AgentId, MessageContext, TopicId
 from agentgen.runtime.topics import default_topic_for
 
-from .deliveries import DEFAULT_TIMEOUT, message_type_name
+from .deadlines import DEFAULT_TIMEOUT, deadline
+from .deliveries import message_type_name
 from .recording import Published, RecordingRuntime, Responder, Sent
 
 __all__ = ["HandlerHarness"]
 
 A = TypeVar("A", bound=Agent)
-T = TypeVar("T")
 
 
 class HandlerHarness(Generic[A]):
@@ -93,9 +91,8 @@ class HandlerHarness(Generic[A]):
         of the wrong type; ``AssertionError`` after ``timeout`` seconds.
         """
         ctx = self.context(sender=sender, is_rpc=True, message_id=message_id)
-        return await self._bounded(
-            self.agent.on_message(message, ctx), message, timeout
-        )
+        async with deadline(timeout, lambda: self._unfinished(message, timeout)):
+            return await self.agent.on_message(message, ctx)
 
     async def deliver(
         self,
@@ -113,17 +110,11 @@ class HandlerHarness(Generic[A]):
         """
         topic = topic_id if topic_id is not None else default_topic_for(message)
         ctx = self.context(sender=sender, topic_id=topic, message_id=message_id)
-        await self._bounded(self.agent.on_message(message, ctx), message, timeout)
+        async with deadline(timeout, lambda: self._unfinished(message, timeout)):
+            await self.agent.on_message(message, ctx)
 
-    async def _bounded(self, handling: Awaitable[T], message: Any, timeout: float) -> T:
-        deadline = asyncio.timeout(timeout)
-        try:
-            async with deadline:
-                return await handling
-        except TimeoutError:
-            if not deadline.expired():
-                raise  # the handler's own, an RpcTimeoutError say
-            raise AssertionError(
-                f"{self.agent_id} did not finish handling "
-                f"{message_type_name(message)} within {timeout:g} s"
-            ) from None
+    def _unfinished(self, message: Any, timeout: float) -> str:
+        return (
+            f"{self.agent_id} did not finish handling "
+            f"{message_type_name(message)} within {timeout:g} s"
+        )

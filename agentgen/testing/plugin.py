@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import pytest
 
-from .lifecycle import START_TIMEOUT, STOP_TIMEOUT, WorkerFactory, bounded
+from .deadlines import START_TIMEOUT, STOP_TIMEOUT, deadline
+from .workers import WorkerFactory
 
 try:
     import pytest_asyncio
@@ -97,11 +98,13 @@ async def agentgen_runtime(
     deliveries = _requested_deliveries(request)
     if deliveries is not None:
         deliveries.watch(runtime)
-    await bounded(runtime.start, "starting InProcessRuntime", START_TIMEOUT)
+    async with deadline(START_TIMEOUT, "starting InProcessRuntime timed out"):
+        await runtime.start()
     try:
         yield runtime
     finally:
-        await bounded(runtime.stop, "stopping InProcessRuntime", STOP_TIMEOUT)
+        async with deadline(STOP_TIMEOUT, "stopping InProcessRuntime timed out"):
+            await runtime.stop()
 
 
 @_async_fixture
@@ -120,11 +123,13 @@ async def agentgen_host() -> AsyncIterator[GrpcHost]:
     from agentgen.runtime.grpc import GrpcHost
 
     host = GrpcHost("127.0.0.1:0")
-    await bounded(host.start, "starting GrpcHost on 127.0.0.1", START_TIMEOUT)
+    async with deadline(START_TIMEOUT, "starting GrpcHost timed out"):
+        await host.start()
     try:
         yield host
     finally:
-        await bounded(host.stop, f"stopping GrpcHost on {host.address}", STOP_TIMEOUT)
+        async with deadline(STOP_TIMEOUT, f"stopping {host.address} timed out"):
+            await host.stop()
 
 
 @_async_fixture

@@ -1,4 +1,4 @@
-"""Starting and stopping what the fixtures run, every wait bounded.
+"""The ``agentgen_worker`` fixture's factory of gRPC workers.
 
 Imports nothing heavy: the gRPC runtime is imported when the first worker
 is made, so tests that never use gRPC never import grpc.
@@ -6,36 +6,17 @@ is made, so tests that never use gRPC never import grpc.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from .deadlines import START_TIMEOUT, STOP_TIMEOUT, deadline
 
 if TYPE_CHECKING:
     from agentgen.runtime.grpc import GrpcWorkerRuntime
 
     from .deliveries import Deliveries
 
-__all__ = ["START_TIMEOUT", "STOP_TIMEOUT", "WorkerFactory", "bounded"]
-
-START_TIMEOUT = 30.0
-"""Seconds a fixture's runtime or host may take to start."""
-STOP_TIMEOUT = 30.0
-"""Seconds a fixture's runtime or host may take to stop."""
-
-
-async def bounded(
-    step: Callable[[], Awaitable[None]], what: str, timeout: float
-) -> None:
-    """Run ``step()``; fail with ``what`` in the message after ``timeout`` seconds."""
-    deadline = asyncio.timeout(timeout)
-    try:
-        async with deadline:
-            await step()
-    except TimeoutError:
-        if not deadline.expired():
-            raise
-        raise AssertionError(f"{what} took more than {timeout:g} s") from None
+__all__ = ["WorkerFactory"]
 
 
 class WorkerFactory:
@@ -64,18 +45,18 @@ class WorkerFactory:
         worker = GrpcWorkerRuntime(host_address or self.host_address, **options)
         if self._deliveries is not None:
             self._deliveries.watch(worker)
-        await bounded(
-            worker.start, f"starting a worker of {worker.host_address}", START_TIMEOUT
-        )
+        what = f"the worker of {worker.host_address}"
+        async with deadline(START_TIMEOUT, f"starting {what} timed out"):
+            await worker.start()
         self.workers.append(worker)
-        self._stack.push_async_callback(
-            bounded,
-            worker.stop,
-            f"stopping the worker of {worker.host_address}",
-            STOP_TIMEOUT,
-        )
+        self._stack.push_async_callback(_stop, worker, what)
         return worker
 
     async def stop_all(self) -> None:
         """Stop every worker made, the last first (all of them, even if one fails)."""
         await self._stack.aclose()
+
+
+async def _stop(worker: GrpcWorkerRuntime, what: str) -> None:
+    async with deadline(STOP_TIMEOUT, f"stopping {what} timed out"):
+        await worker.stop()
