@@ -8,6 +8,7 @@ subprocesses.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import json
 import subprocess
@@ -17,6 +18,18 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["pytester"]
+
+# Imported here rather than first inside an in-process run: pytester forgets
+# the modules a run imported, and the next run would import them anew.
+PRELOADED = [
+    importlib.import_module(name)
+    for name in (
+        "agentgen.runtime.grpc.host.server",
+        "agentgen.runtime.grpc.worker.runtime",
+        "agentgen.testing.deliveries",
+        "agentgen.testing.workers",
+    )
+]
 
 SAMPLE_AGENTS = (Path(__file__).parent / "sample_agents.py").read_text()
 
