@@ -85,12 +85,15 @@ def agentgen_deliveries() -> Iterator[Deliveries]:
 async def agentgen_runtime(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[InProcessRuntime]:
-    """A started ``InProcessRuntime``, stopped after the test. Example::
+    """A started ``InProcessRuntime``, stopped after the test.
 
-    async def test_hello(agentgen_runtime):
-        await Greeter.register(agentgen_runtime)
-        reply = await GreeterClient(agentgen_runtime).say_hello(pb.Greet(name="Ada"))
-        assert reply.text == "Hello, Ada!"
+    Example::
+
+        async def test_hello(agentgen_runtime):
+            await Greeter.register(agentgen_runtime)
+            client = GreeterClient(agentgen_runtime)
+            reply = await client.say_hello(pb.Greet(name="Ada"))
+            assert reply.text == "Hello, Ada!"
     """
     from agentgen.runtime import InProcessRuntime
 
