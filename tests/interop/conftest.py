@@ -3,7 +3,8 @@
 Every test here is marked ``interop``: ``pytest -m "not interop"`` skips them,
 and ``AGENTGEN_SKIP_INTEROP=1`` makes them skip with that reason. Otherwise
 (and always in CI) the AutoGen venv is built if missing, and a failure to
-build it fails the tests loudly instead of skipping them.
+build it fails the tests loudly instead of skipping them. ``agentgen_host``
+comes from agentgen's pytest plugin (``agentgen.testing``).
 """
 
 from __future__ import annotations
@@ -109,10 +110,3 @@ async def host_address(
     else:
         async with GrpcHost("127.0.0.1:0") as host:
             yield host.address
-
-
-@pytest.fixture
-async def agentgen_host() -> AsyncIterator[GrpcHost]:
-    """agentgen's ``GrpcHost`` on a free loopback port."""
-    async with GrpcHost("127.0.0.1:0") as host:
-        yield host
