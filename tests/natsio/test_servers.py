@@ -8,7 +8,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import nats
 import nats.errors
@@ -97,31 +97,44 @@ async def _stream_leader(client: Client, stream: str) -> str:
     return info.cluster.leader
 
 
-async def test_replicated_bucket_survives_killing_its_leader(
-    nats_cluster: NatsCluster,
-) -> None:
-    admin = await nats.connect(nats_cluster.urls, connect_timeout=5)
+async def _replicated_bucket(cluster: NatsCluster) -> int:
+    """Create the R3 bucket ``routes``; the index of its stream leader."""
+    admin = await nats.connect(cluster.urls, connect_timeout=5)
     try:
         await admin.jetstream(timeout=10).create_key_value(
             KeyValueConfig(bucket="routes", history=1, replicas=3)
         )
-        leader = nats_cluster.index_of(await _stream_leader(admin, "KV_routes"))
+        return cluster.index_of(await _stream_leader(admin, "KV_routes"))
     finally:
         await admin.close()
 
-    # The measured client starts on the stream leader's server, so killing it
-    # costs both a client reconnect and a stream leader election.
-    urls = nats_cluster.urls
-    ordered = [urls[leader], *(url for i, url in enumerate(urls) if i != leader)]
+
+async def _connect_to(cluster: NatsCluster, first: int, **options: Any) -> Client:
+    """A client given every member's URL, connected to member ``first``."""
+    urls = cluster.urls
+    ordered = [urls[first], *(url for i, url in enumerate(urls) if i != first)]
+    client = await nats.connect(
+        ordered, dont_randomize=True, connect_timeout=2, **options
+    )
+    assert client.connected_url is not None
+    assert client.connected_url.port == cluster.servers[first].spec.port
+    return client
+
+
+async def test_replicated_bucket_survives_killing_its_leader(
+    nats_cluster: NatsCluster,
+) -> None:
+    leader = await _replicated_bucket(nats_cluster)
     reconnected = asyncio.Event()
 
     async def on_reconnect() -> None:
         reconnected.set()
 
-    client = await nats.connect(
-        ordered,
-        dont_randomize=True,
-        connect_timeout=2,
+    # The measured client starts on the stream leader's server, so killing it
+    # costs both a client reconnect and a stream leader election.
+    client = await _connect_to(
+        nats_cluster,
+        leader,
         reconnect_time_wait=1,
         max_reconnect_attempts=60,
         reconnected_cb=on_reconnect,
@@ -129,8 +142,6 @@ async def test_replicated_bucket_survives_killing_its_leader(
     try:
         kv = await client.jetstream(timeout=2).key_value("routes")
         await kv.put("Echo", b"before")
-        assert client.connected_url is not None
-        assert client.connected_url.port == nats_cluster.servers[leader].spec.port
 
         killed_at = time.monotonic()
         nats_cluster.kill(leader)
@@ -155,17 +166,13 @@ async def test_replicated_bucket_survives_killing_its_leader(
 
 
 async def test_restarted_member_catches_up(nats_cluster: NatsCluster) -> None:
-    client = await nats.connect(nats_cluster.urls, connect_timeout=5)
+    leader = await _replicated_bucket(nats_cluster)
+    follower = (leader + 1) % len(nats_cluster.servers)
+    # On the leader's server: a client of the killed server could lose a
+    # request written before it noticed the disconnect (at most once).
+    client = await _connect_to(nats_cluster, leader)
     try:
-        kv = await client.jetstream(timeout=5).create_key_value(
-            KeyValueConfig(bucket="routes", history=1, replicas=3)
-        )
-        leader_name = await _stream_leader(client, "KV_routes")
-        follower = next(
-            index
-            for index, server in enumerate(nats_cluster.servers)
-            if server.spec.name != leader_name
-        )
+        kv = await client.jetstream(timeout=5).key_value("routes")
         nats_cluster.kill(follower)
         # Two of three replicas are a quorum: writes go on without the follower.
         revision = await kv.put("Echo", b"while-down")
