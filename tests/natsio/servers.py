@@ -8,13 +8,17 @@ its pid. Every wait is bounded. The fixtures in ``conftest.py`` wrap these.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agentgen.nats_server import (
     HEALTHZ_JETSTREAM_ENABLED,
@@ -69,6 +73,8 @@ class ServerSpec:
     store_dir: Path
     log_file: Path
     cluster: ClusterMember | None = None
+    extra_args: tuple[str, ...] = ()
+    """More nats-server options, e.g. ``("--auth", TOKEN)``."""
 
     @property
     def url(self) -> str:
@@ -123,7 +129,9 @@ class NatsServer:
             log_file=self.spec.log_file,
         )
         self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+            [*command, *self.spec.extra_args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
         )
 
     def wait_ready(self, healthz: str = HEALTHZ_JETSTREAM_ENABLED) -> None:
@@ -180,11 +188,18 @@ class NatsServer:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def start_server(folder: Path, name: str = "n1") -> NatsServer:
+def start_server(
+    folder: Path, name: str = "n1", extra_args: Sequence[str] = ()
+) -> NatsServer:
     """Start one JetStream server with its store and log in ``folder``."""
     port, monitor_port = free_ports(2)
     spec = ServerSpec(
-        name, port, monitor_port, folder / name / "store", folder / f"{name}.log"
+        name,
+        port,
+        monitor_port,
+        folder / name / "store",
+        folder / f"{name}.log",
+        extra_args=tuple(extra_args),
     )
     server = NatsServer(spec, find_nats_server())
     server.start()
@@ -216,12 +231,56 @@ class NatsCluster:
     def restart(self, index: int) -> None:
         """Start member ``index`` again with the same ports and store."""
         self.servers[index].start(HEALTHZ_JETSTREAM_READY)
+        self.wait_for_peers()
+
+    def wait_for_peers(self, timeout: float = READY_TIMEOUT) -> None:
+        """Wait until the meta leader sees every running member current.
+
+        A healthy server only knows that a meta leader exists; until the
+        leader has heard from every peer, creating an R3 stream can fail with
+        "no suitable peers for placement".
+        """
+        running = {server.spec.name for server in self.servers if server.running}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._leader_sees(running):
+                return
+            time.sleep(0.05)  # bounded polling of the monitoring endpoint
+        raise NatsServerNotReadyError(
+            f"the meta leader did not see {sorted(running)} within {timeout:g}s"
+        )
+
+    def _leader_sees(self, names: set[str]) -> bool:
+        for server in self.servers:
+            if not server.running:
+                continue
+            meta = _meta_cluster(server.spec.monitor_port)
+            if meta.get("leader") != server.spec.name:
+                continue
+            current = {
+                replica["name"]
+                for replica in meta.get("replicas", [])
+                if replica.get("current") and not replica.get("offline")
+            }
+            return names - {server.spec.name} <= current
+        return False
 
     def stop(self) -> None:
         """Stop every member still running, each by its pid."""
         for server in self.servers:
             if server.process is not None:
                 server.stop()
+
+
+def _meta_cluster(monitor_port: int) -> dict[str, Any]:
+    """The ``meta_cluster`` section of a server's ``/jsz`` (empty if none)."""
+    url = f"http://{HOST}:{monitor_port}/jsz"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            found = json.load(response).get("meta_cluster")
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _cluster_specs(folder: Path, size: int) -> Iterator[ServerSpec]:
@@ -257,6 +316,7 @@ def start_cluster(folder: Path, size: int = 3) -> NatsCluster:
             server.launch()
         for server in cluster.servers:
             server.wait_ready(HEALTHZ_JETSTREAM_READY)
+        cluster.wait_for_peers()
     except BaseException:
         cluster.stop()
         raise
