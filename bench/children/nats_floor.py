@@ -221,7 +221,7 @@ async def play(control: Control, args: Args, client: Client) -> None:
 async def run_worker(control: Control, args: Args) -> None:
     """Connect, play the role, close."""
     client = await nats.connect(
-        server_url(args.address), connect_timeout=10, max_reconnect_attempts=0
+        server_url(args.address), connect_timeout=10, allow_reconnect=False
     )
     try:
         await play(control, args, client)

@@ -9,6 +9,8 @@ temporary folder, stopped by pid) and prints one JSON object per fact:
 * ``watch_latency``: put → watcher delivery, sequential puts;
 * ``expiry``: what a watcher sees when a key ages out (bucket max age, per-key
   TTL), with and without the bucket's limit markers;
+* ``auth``: token, user/password and TLS servers: connecting with the
+  right, wrong and no credentials;
 * ``failover``: a three-server cluster, an R3 bucket, one member stopped
   (SIGKILL or SIGTERM; the stream leader or a follower): client reconnect
   time and the first successful write and read.
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import json
 import signal
+import ssl
 import statistics
 import tempfile
 import time
@@ -281,6 +284,96 @@ async def expiry_facts(url: str) -> None:
         await client.close()
 
 
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (IP SAN) and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert, key_file = folder / "server.pem", folder / "server.key"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, key_file
+
+
+async def _connect_outcome(url: str, **options: Any) -> str:
+    async def attempt() -> str:
+        client = await nats.connect(
+            url, connect_timeout=2, allow_reconnect=False, **options
+        )
+        await client.close()
+        return "connected"
+
+    return await error_of(attempt)
+
+
+async def auth_facts(folder: Path) -> None:
+    """Token, user/password and TLS: what connect does with and without them."""
+    cert, key = _self_signed(folder)
+    cases: list[tuple[str, list[str], dict[str, Any], dict[str, Any]]] = [
+        ("token", ["--auth", "s3cret"], {"token": "s3cret"}, {"token": "wrong"}),
+        (
+            "user_password",
+            ["--user", "agent", "--pass", "s3cret"],
+            {"user": "agent", "password": "s3cret"},
+            {"user": "agent", "password": "wrong"},
+        ),
+        (
+            "tls",
+            ["--tls", "--tlscert", str(cert), "--tlskey", str(key)],
+            {"tls": ssl.create_default_context(cafile=str(cert))},
+            {},
+        ),
+    ]
+    for label, flags, good, bad in cases:
+        server = await asyncio.to_thread(start_server, folder / label, label, flags)
+        try:
+            tls_url = server.url.replace("nats://", "tls://")
+            report(
+                "auth",
+                case=label,
+                right=await _connect_outcome(server.url, **good),
+                wrong_or_none=await _connect_outcome(server.url, **bad),
+                none=await _connect_outcome(server.url),
+                **(
+                    {"tls_url_default_context": await _connect_outcome(tls_url)}
+                    if label == "tls"
+                    else {}
+                ),
+            )
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
 async def _until(attempt: Callable[[], Awaitable[T]], deadline: float) -> T:
     while True:
         try:
@@ -320,6 +413,10 @@ async def _failover_once(folder: Path, how: str, victim: str) -> dict[str, Any]:
             reconnected_cb=on_reconnect,
         )
         kv = await client.jetstream(timeout=0.5).key_value("routes")
+        # A watcher on the same (doomed or not) server as the writer.
+        watcher = await kv.watch("k")
+        first_seen = await watcher.updates(timeout=EVENT_WAIT)
+        assert first_seen is not None and first_seen.value == b"0"
         stopped_at = time.monotonic()
         server = cluster.servers[index]
         if how == "SIGKILL":
@@ -346,12 +443,21 @@ async def _failover_once(folder: Path, how: str, victim: str) -> dict[str, Any]:
         write_s = time.monotonic() - stopped_at
         await _until(lambda: kv.get("k"), deadline)
         read_s = time.monotonic() - stopped_at
+        watched: float | str
+        try:
+            while (entry := await watcher.updates(timeout=30)) is None:
+                pass
+            watched = round(time.monotonic() - stopped_at, 3)
+            assert entry.value == b"1", entry
+        except nats.errors.TimeoutError:
+            watched = "not within 30s of the write"
         await client.close()
         return {
             "stopped": f"{how} {victim}",
             "reconnect_s": round(reconnect_s, 3),
             "first_write_s": round(write_s, 3),
             "first_read_s": round(read_s, 3),
+            "watcher_saw_write_s": watched,
             "failed_writes": failures,
         }
     finally:
@@ -387,6 +493,8 @@ async def main(only: set[str], rounds: int) -> None:
                     await fact(server.url)
         finally:
             server.stop()
+        if "auth" in only:
+            await auth_facts(Path(folder))
     if "failover" in only:
         await failover_facts(rounds)
 
@@ -394,7 +502,9 @@ async def main(only: set[str], rounds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", default="core,kv,watch_latency,expiry,failover", help="facts to run"
+        "--only",
+        default="core,kv,watch_latency,expiry,auth,failover",
+        help="facts to run",
     )
     parser.add_argument("--rounds", type=int, default=3, help="failover repetitions")
     arguments = parser.parse_args()

@@ -62,7 +62,7 @@ def refuses_connections(port: int) -> bool:
 
 async def use_key_value(url: str) -> bytes | None:
     """Connect with nats-py, create a bucket, write and read one key."""
-    client = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
+    client = await nats.connect(url, connect_timeout=5, allow_reconnect=False)
     try:
         kv = await client.jetstream(timeout=10).create_key_value(
             KeyValueConfig(bucket="cli_probe")
