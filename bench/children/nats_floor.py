@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from childio import (
     ECHO_TYPE,
     Control,
     Receiver,
+    WorkerArgs,
     emit,
     make_blob,
     run_caller,
@@ -68,21 +69,9 @@ PUBLISH_SECONDS_PER_MESSAGE = 0.001
 """Generous per-message bound on a measured phase (plus 30 s)."""
 
 
-@dataclass(frozen=True)
-class Args:
-    """The command line: a role and the worker options of ``childio``."""
-
-    role: str
-    address: str
-    count: int
-    size: int
-    random: bool
-    warmup: int
-    callers: int
-
-
-def parse_args(argv: list[str] | None = None) -> Args:
-    """Parse the command line (``--help`` describes it)."""
+def parse_args(argv: list[str] | None = None) -> tuple[WorkerArgs, int]:
+    """The command line (``--help`` describes it): the worker options of
+    ``childio`` and the concurrent callers of ``measure``."""
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0] if __doc__ else None
     )
@@ -107,15 +96,10 @@ def parse_args(argv: list[str] | None = None) -> Args:
     parsed = parser.parse_args(argv)
     if parsed.role not in ("host", "measure") and not parsed.address:
         parser.error(f"{parsed.role} needs --address")
-    return Args(
-        parsed.role,
-        parsed.address,
-        parsed.count,
-        parsed.size,
-        parsed.random,
-        parsed.warmup,
-        parsed.callers,
+    worker = WorkerArgs(
+        **{field.name: getattr(parsed, field.name) for field in fields(WorkerArgs)}
     )
+    return worker, parsed.callers
 
 
 def server_url(address: str) -> str:
@@ -181,7 +165,7 @@ async def run_host(control: Control) -> None:
     emit("result", cpu=time.process_time(), server_cpu=server_cpu)
 
 
-async def play(control: Control, args: Args, client: Client) -> None:
+async def play(control: Control, args: WorkerArgs, client: Client) -> None:
     """Play a worker role on ``client`` until the runner says ``stop``."""
     blob = make_blob(args.size, args.random)
     if args.role == "sub":
@@ -218,7 +202,7 @@ async def play(control: Control, args: Args, client: Client) -> None:
         await run_caller(control, call, args.warmup)
 
 
-async def run_worker(control: Control, args: Args) -> None:
+async def run_worker(control: Control, args: WorkerArgs) -> None:
     """Connect, play the role, close."""
     client = await nats.connect(
         server_url(args.address), connect_timeout=10, allow_reconnect=False
@@ -290,7 +274,9 @@ def _phase_timeout(count: int) -> float:
     return 30.0 + count * PUBLISH_SECONDS_PER_MESSAGE
 
 
-async def _request_reply(address: str, args: Args, count: int) -> dict[str, Any]:
+async def _request_reply(
+    address: str, args: WorkerArgs, count: int, callers: int
+) -> dict[str, Any]:
     worker = ["--address", address, "--size", str(args.size)]
     echo = await Driven.start("echo", "echo", *worker)
     caller = None
@@ -302,11 +288,11 @@ async def _request_reply(address: str, args: Args, count: int) -> dict[str, Any]
         )
         await caller.expect("ready", READY_TIMEOUT)
         figures: dict[str, Any] = {}
-        for phase, callers in (("sequential", 1), ("concurrent", args.callers)):
-            await caller.send("go", phase=phase, count=count, callers=callers)
+        for phase, loops in (("sequential", 1), ("concurrent", callers)):
+            await caller.send("go", phase=phase, count=count, callers=loops)
             done = await caller.expect("done", _phase_timeout(count))
             figures[phase] = {
-                "callers": callers,
+                "callers": loops,
                 "calls_per_s": round(done["count"] / done["wall"]),
                 "p50_us": round(done["p50_us"]),
                 "p99_us": round(done["p99_us"]),
@@ -320,7 +306,9 @@ async def _request_reply(address: str, args: Args, count: int) -> dict[str, Any]
         await echo.end()
 
 
-async def _publish_subscribe(address: str, args: Args, count: int) -> dict[str, Any]:
+async def _publish_subscribe(
+    address: str, args: WorkerArgs, count: int
+) -> dict[str, Any]:
     worker = ["--address", address, "--size", str(args.size), "--count", str(count)]
     sub = await Driven.start("sub", "sub", *worker)
     pub = None
@@ -343,7 +331,7 @@ async def _publish_subscribe(address: str, args: Args, count: int) -> dict[str, 
         await sub.end()
 
 
-async def measure(args: Args) -> None:
+async def measure(args: WorkerArgs, callers: int) -> None:
     """Run every role in its own process once; print the figures as JSON."""
     count = args.count or 5000
     host = await Driven.start("host", "host")
@@ -353,7 +341,7 @@ async def measure(args: Args) -> None:
         figures = {
             "server": ready["server"],
             "payload_bytes": args.size,
-            "request_reply": await _request_reply(address, args, count),
+            "request_reply": await _request_reply(address, args, count, callers),
             "publish_subscribe": await _publish_subscribe(address, args, 10 * count),
         }
         figures["server_cpu_s"] = round((await host.stop())["server_cpu"], 3)
@@ -364,9 +352,9 @@ async def measure(args: Args) -> None:
 
 def main() -> None:
     """Parse the command line and run the role."""
-    args = parse_args()
+    args, callers = parse_args()
     if args.role == "measure":
-        asyncio.run(measure(args))
+        asyncio.run(measure(args, callers))
     elif args.role == "host":
         run_child(run_host)
     else:
