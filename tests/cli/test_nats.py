@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,13 +79,18 @@ async def test_serves_jetstream_then_stops_on_a_signal(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "probe"\n')
-    port = free_port()
-    with nats_command("--port", str(port), cwd=tmp_path) as command:
+    port, monitor_port = free_port(), free_port()
+    with nats_command(
+        "--port", str(port), "--monitor-port", str(monitor_port), cwd=tmp_path
+    ) as command:
         url = f"nats://{HOST}:{port}"
         assert read_line(command, TIMEOUT) == f"agentgen nats listening on {url}"
         assert "JetStream store .agentgen/nats" in read_line(command, TIMEOUT)
         assert f"AGENTGEN_NATS_URL={url}" in read_line(command, TIMEOUT)
         assert await use_key_value(url) == b"world"
+        healthz = f"http://{HOST}:{monitor_port}/healthz?js-enabled-only=true"
+        with urllib.request.urlopen(healthz, timeout=TIMEOUT) as response:
+            assert response.status == 200
 
         os.kill(command.pid, signum)
         assert command.wait(timeout=TIMEOUT) == 0
