@@ -1,5 +1,5 @@
 """The ``agentgen`` command line: ``init``, ``generate``, ``graph``, ``host``,
-``protos-path``. Entry point: :func:`main`."""
+``nats``, ``protos-path``. Entry point: :func:`main`."""
 
 from agentgen.cli.app import app, main, run
 

@@ -259,6 +259,45 @@ def host(
 
 
 @app.command()
+def nats(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Client port.", min=1, max=65535)] = 4222,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            help="JetStream store folder (default: .agentgen/nats in the project "
+            "folder: the nearest pyproject.toml's, else the working folder).",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    monitor_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Also serve the HTTP monitoring endpoints (/healthz, /jsz...) here.",
+            min=1,
+            max=65535,
+            show_default=False,
+        ),
+    ] = None,
+    nats_server: Annotated[
+        Path | None,
+        typer.Option(
+            "--nats-server",
+            help="The nats-server executable (default: AGENTGEN_NATS_SERVER, else "
+            "the one of agentgen's nats-server extra, else PATH).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run a development NATS server with JetStream until Ctrl-C or SIGTERM."""
+    from agentgen.cli.nats_dev import run_dev_server
+
+    run_dev_server(host, port, store, nats_server, monitor_port)
+
+
+@app.command()
 def init(
     name: Annotated[
         str, typer.Argument(help="Project and Python package name, e.g. 'greeter'.")

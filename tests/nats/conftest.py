@@ -1,0 +1,35 @@
+"""Fixtures: a real ``nats-server`` and a real three-server cluster.
+
+Both run JetStream with stores in the test's ``tmp_path`` and are stopped by
+pid at teardown (``servers.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .servers import NatsCluster, NatsServer, start_cluster, start_server
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """One JetStream server on a free loopback port."""
+    server = start_server(tmp_path / "nats")
+    try:
+        yield server
+    finally:
+        if server.process is not None:
+            server.stop()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+    """Three routed JetStream servers (a meta leader is elected before use)."""
+    cluster = start_cluster(tmp_path / "nats-cluster", size=3)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
