@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..protocol.counters import Counters
+from ...counters import Counters
 
 __all__ = ["HostCounters"]
 

@@ -1,4 +1,4 @@
-"""Integer counters declared as annotated class attributes (each side has its own)."""
+"""Integer counters declared as annotated class attributes (one class per side)."""
 
 from __future__ import annotations
 
