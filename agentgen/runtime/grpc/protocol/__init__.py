@@ -1,10 +1,9 @@
-"""What the worker and the host share: AutoGen's wire protocol, as bytes and frames.
+"""What the gRPC worker and host share: the streams' layer, as bytes and frames.
 
-Frames and their reading (``frames``), payload encodings (``codec``),
-batching (``batching``), size limits (``size_limits``), the token
-(``auth``), RPC error kinds (``rpc_error_kinds``), connection errors
-(``connection_errors``), the outbox of a stream (``outbox``), service names
-(``service``), addresses (``address``) and TLS settings (``tls``).
-counters' base (``counters``). Nothing here starts a task or opens a socket,
+Batching of frames (``batching``, with the batch stream's reader), the
+outbox of a stream (``outbox``), the token (``auth``), connection errors
+(``connection_errors``), service names and headers (``service``), addresses
+(``address``) and TLS settings (``tls``). AutoGen's frames themselves are in
+:mod:`agentgen.runtime.wire`. Nothing here starts a task or opens a socket,
 and nothing imports the ``worker`` or ``host`` packages.
 """
