@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..agent import Agent
@@ -28,7 +28,7 @@ class AgentInstances:
     them only through the methods.
     """
 
-    __slots__ = ("_creating", "_runtime", "agents", "factories")
+    __slots__ = ("_creating", "_runtime", "agents", "factories", "on_create")
 
     def __init__(self, runtime: AgentRuntime) -> None:
         self._runtime = runtime
@@ -37,6 +37,9 @@ class AgentInstances:
         self.agents: dict[AgentId, Agent] = {}
         """The agents made so far."""
         self._creating: dict[AgentId, asyncio.Future[Agent]] = {}
+        self.on_create: Callable[[AgentId, Agent], Awaitable[None]] | None = None
+        """Awaited with each new agent before its first message (e.g. to load
+        state another worker handed over)."""
 
     def register(self, agent_type: str, factory: AgentFactory) -> None:
         """Register ``agent_type``; ``ValueError`` if it already is."""
@@ -79,6 +82,8 @@ class AgentInstances:
                     f"{type(agent).__name__}, not an Agent"
                 )
             agent.bind(self._runtime, agent_id)
+            if self.on_create is not None:
+                await self.on_create(agent_id, agent)
             self.agents[agent_id] = agent
             future.set_result(agent)
             return agent

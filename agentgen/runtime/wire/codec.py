@@ -10,6 +10,7 @@ send). Decoding accepts every form either side writes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from google.protobuf import descriptor_pool, empty_pb2, message_factory
@@ -87,8 +88,12 @@ class PayloadCodec:
         topic: TopicId,
         sender: AgentId | None,
         message_id: str,
+        extra: Mapping[str, str] | None = None,
     ) -> bytes:
-        """The ``Message{cloudEvent}`` frame publishing ``message`` to ``topic``."""
+        """The ``Message{cloudEvent}`` frame publishing ``message`` to ``topic``.
+
+        ``extra`` attributes (as ``ce_string``) are added to AutoGen's.
+        """
         frame = pb.Message()
         event = frame.cloudEvent
         event.id = message_id
@@ -115,6 +120,9 @@ class PayloadCodec:
             attributes[SENDER_TYPE_ATTRIBUTE].ce_string = sender.type
             attributes[SENDER_KEY_ATTRIBUTE].ce_string = sender.key
         attributes[MESSAGE_KIND_ATTRIBUTE].ce_string = PUBLISH_KIND
+        if extra:
+            for name, value in extra.items():
+                attributes[name].ce_string = value
         return frame.SerializeToString()
 
     # Decoding ---------------------------------------------------------------

@@ -1,0 +1,309 @@
+"""What a NATS worker does with the events and requests routed to it.
+
+Each message is checked against this worker's own view of who owns what:
+the keys it owns are delivered to its agents (an event to the agent types
+its ``agdelivertypes`` names, a request to its target), and what it no
+longer owns (the routing state changed while the message travelled) is
+forwarded to the owner, at most :data:`MAX_HOPS` times, never dropped
+silently. Malformed input is counted, logged and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+
+from agentgen.protos import agent_worker_pb2 as pb
+
+from ..errors import SerializationError, UndeliverableError
+from ..ids import AgentId
+from ..local import LocalAgents
+from ..log_text import FirstTimes, clip
+from ..serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
+from ..wire.codec import PayloadCodec
+from ..wire.frames import (
+    DELIVER_TYPES_ATTRIBUTE,
+    EVENT,
+    REQUEST,
+    FrameReader,
+    MalformedFrameError,
+    error_response_frame,
+)
+from ..wire.replies import reply_frame
+from ..wire.rpc_error_kinds import RpcErrorKind
+from .counters import NatsCounters
+from .routing import RoutingView
+from .subjects import HOPS_HEADER, Subjects
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+    from nats.aio.msg import Msg
+
+__all__ = ["MAX_HOPS", "NatsInbound"]
+
+logger = logging.getLogger("agentgen.runtime.nats")
+
+MAX_HOPS = 3
+"""Times a message may be forwarded between workers whose views disagree."""
+_CONTENT_TYPES = (JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
+
+
+class NatsInbound:
+    """Handles the messages on a NATS worker's subjects (see the module)."""
+
+    def __init__(
+        self,
+        client: Client,
+        subjects: Subjects,
+        worker_id: str,
+        view: RoutingView,
+        local: LocalAgents,
+        codec: PayloadCodec,
+        counters: NatsCounters,
+    ) -> None:
+        self._client = client
+        self._subjects = subjects
+        self._worker_id = worker_id
+        self._view = view
+        self._local = local
+        self._codec = codec
+        self._counters = counters
+        self._reader = FrameReader(counters, logger, "NATS subject {}")
+        self._logged = FirstTimes()
+        self.responding: set[asyncio.Future[None]] = set()
+        """Replies being sent (await them before closing the connection)."""
+
+    # -- events --------------------------------------------------------------
+
+    async def on_event(self, msg: Msg) -> None:
+        """A message on this worker's events subject."""
+        try:
+            await self._event(msg)
+        except Exception:
+            self._counters.internal_errors += 1
+            logger.exception("error handling an event on %s", clip(msg.subject))
+        backlog = self._local.backlog
+        if backlog.full:  # back-pressure: the client holds what follows
+            await backlog.room()
+
+    async def _event(self, msg: Msg) -> None:
+        read = self._reader.read(msg.data, msg.subject)
+        if read is None:
+            return
+        kind, frame = read
+        if kind != EVENT:
+            self._skip(f"{kind} frame on an events subject", clip(msg.subject))
+            return
+        event = frame.cloudEvent
+        try:
+            message, topic, sender = self._codec.decode_event(event)
+        except MalformedFrameError as error:
+            self._skip("undecodable event", str(error))
+            return
+        self._counters.events_received += 1
+        if isinstance(message, UnknownPayload):
+            self._skip(
+                f"event of unknown type {clip(message.type_name)!r}",
+                f"event {clip(event.id)}: no message class here; import its _pb2 "
+                "module or add a serializer",
+            )
+            return
+        named = event.attributes.get(DELIVER_TYPES_ATTRIBUTE)
+        agent_types = (
+            named.ce_string.split(",")
+            if named is not None
+            else self._view.agent_types(topic.type)
+        )
+        here: list[AgentId] = []
+        elsewhere: dict[str, list[str]] = {}
+        for agent_type in agent_types:
+            owner = self._view.owner(agent_type, topic.source)
+            if owner == self._worker_id:
+                here.append(AgentId(agent_type, topic.source))
+            elif owner is None:
+                self._unrouted(
+                    f"events for agent type {agent_type!r}, which nobody serves",
+                    f"event {clip(event.id)}",
+                )
+            else:
+                elsewhere.setdefault(owner, []).append(agent_type)
+        if here:
+            self._counters.events_delivered += self._local.queue_event(
+                message, topic, sender, event.id, tuple(here)
+            )
+        for owner, types in elsewhere.items():
+            await self._forward_event(msg, frame, owner, types)
+
+    async def _forward_event(
+        self, msg: Msg, frame: pb.Message, owner: str, agent_types: list[str]
+    ) -> None:
+        hops = _hops(msg)
+        if hops >= MAX_HOPS:
+            self._unrouted(
+                "events forwarded too often (the workers' routing states disagree)",
+                f"event {clip(frame.cloudEvent.id)}, {hops} hops",
+            )
+            return
+        frame.cloudEvent.attributes[DELIVER_TYPES_ATTRIBUTE].ce_string = ",".join(
+            agent_types
+        )
+        await self._client.publish(
+            self._subjects.events(owner),
+            frame.SerializeToString(),
+            headers={HOPS_HEADER: str(hops + 1)},
+        )
+        self._counters.events_forwarded += 1
+
+    # -- requests ------------------------------------------------------------
+
+    async def on_request(self, msg: Msg) -> None:
+        """A message on this worker's requests subject."""
+        try:
+            await self._request(msg)
+        except Exception:
+            self._counters.internal_errors += 1
+            logger.exception("error handling a request on %s", clip(msg.subject))
+
+    async def _request(self, msg: Msg) -> None:
+        read = self._reader.read(msg.data, msg.subject)
+        if read is None:
+            return
+        kind, frame = read
+        if kind != REQUEST or not msg.reply:
+            self._skip(f"{kind} frame without a reply on a requests subject", "")
+            return
+        request = frame.request
+        refuse = functools.partial(self._refuse, msg.reply, request.request_id)
+        try:
+            target = AgentId(request.target.type, request.target.key)
+        except ValueError as error:
+            await refuse(RpcErrorKind.UNDELIVERABLE, f"invalid target: {error}")
+            return
+        owner = self._view.owner(target.type, target.key)
+        if owner != self._worker_id:
+            await self._forward_request(msg, target, owner, refuse)
+            return
+        payload = request.payload
+        content_type = payload.data_content_type
+        if content_type not in _CONTENT_TYPES:
+            content_type = PROTOBUF_CONTENT_TYPE
+        try:
+            message = self._codec.decode(payload.data_type, content_type, payload.data)
+        except SerializationError as error:
+            await refuse(RpcErrorKind.UNDECODABLE, str(error))
+            return
+        if isinstance(message, UnknownPayload):
+            await refuse(
+                RpcErrorKind.UNDECODABLE,
+                f"the worker of {target} cannot decode {payload.data_type}",
+            )
+            return
+        sender = _agent_id(request.source) if request.HasField("source") else None
+        request_id = request.request_id
+        self._counters.rpc_served += 1
+        reply = self._local.send_eagerly(message, target, sender, request_id)
+        if reply is None:
+            try:
+                reply, _, _ = self._local.queue_request(
+                    message, target, sender, request_id
+                )
+            except UndeliverableError as error:
+                await refuse(RpcErrorKind.UNDELIVERABLE, str(error))
+                return
+        if reply.done():
+            await self._respond(msg.reply, request_id, content_type, reply)
+        else:
+            reply.add_done_callback(
+                functools.partial(
+                    self._respond_later, msg.reply, request_id, content_type
+                )
+            )
+
+    async def _forward_request(
+        self, msg: Msg, target: AgentId, owner: str | None, refuse: Any
+    ) -> None:
+        hops = _hops(msg)
+        if owner is None or hops >= MAX_HOPS:
+            reason = (
+                f"no worker serves agent type {target.type!r}"
+                if owner is None
+                else f"forwarded {hops} times: the workers' routing states disagree"
+            )
+            await refuse(RpcErrorKind.UNDELIVERABLE, reason)
+            return
+        await self._client.publish(
+            self._subjects.requests(owner),
+            msg.data,
+            reply=msg.reply,
+            headers={HOPS_HEADER: str(hops + 1)},
+        )
+        self._counters.rpc_forwarded += 1
+
+    async def _respond(
+        self,
+        reply_to: str,
+        request_id: str,
+        content_type: str,
+        outcome: asyncio.Future[Any],
+    ) -> None:
+        frame = reply_frame(self._codec, request_id, content_type, outcome)
+        try:
+            await self._client.publish(reply_to, frame)
+        except Exception as error:  # the caller's own deadline answers it
+            logger.info("reply to request %s not sent: %s", clip(request_id), error)
+
+    def _respond_later(
+        self,
+        reply_to: str,
+        request_id: str,
+        content_type: str,
+        outcome: asyncio.Future[Any],
+    ) -> None:
+        task = asyncio.ensure_future(
+            self._respond(reply_to, request_id, content_type, outcome)
+        )
+        self.responding.add(task)
+        task.add_done_callback(self.responding.discard)
+
+    async def _refuse(
+        self, reply_to: str, request_id: str, kind: RpcErrorKind, reason: str
+    ) -> None:
+        # The reason goes to the caller only: a parser's text can quote the payload.
+        logger.info("refused request %s: %s", clip(request_id), kind.value)
+        try:
+            await self._client.publish(
+                reply_to, error_response_frame(request_id, kind, reason)
+            )
+        except Exception as error:
+            logger.info("refusal of request %s not sent: %s", clip(request_id), error)
+
+    # -- what is skipped -------------------------------------------------------
+
+    def _skip(self, kind: str, detail: str) -> None:
+        self._counters.malformed_frames += 1
+        if self._logged.first(kind):
+            logger.warning("skipped a %s (%s); logged once per kind", kind, detail)
+
+    def _unrouted(self, kind: str, detail: str) -> None:
+        self._counters.events_unrouted += 1
+        if self._logged.first(kind):
+            logger.warning("not delivered: %s (%s); logged once", kind, detail)
+
+
+def _hops(msg: Msg) -> int:
+    headers = msg.headers
+    if not headers:
+        return 0
+    try:
+        return int(headers.get(HOPS_HEADER, "0"))
+    except ValueError:
+        return MAX_HOPS
+
+
+def _agent_id(wire: pb.AgentId) -> AgentId | None:
+    try:
+        return AgentId(wire.type, wire.key)
+    except ValueError:
+        return None
