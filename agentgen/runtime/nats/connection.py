@@ -22,7 +22,7 @@ from .counters import NatsCounters
 if TYPE_CHECKING:
     import ssl
 
-    from nats.aio.client import Client
+    from nats.aio.client import Client as NatsClient
 
 __all__ = ["DEFAULT_NATS_URL", "NATS_URL_VARIABLE", "NatsSettings", "connect"]
 
@@ -72,9 +72,10 @@ async def connect(
     settings: NatsSettings,
     counters: NatsCounters,
     on_reconnected: Callable[[], Awaitable[None]],
-) -> Client:
+    closing: Callable[[], bool],
+) -> NatsClient:
     """A connected nats-py client; ``ConnectionError`` naming the servers if not."""
-    import nats
+    from nats.aio.client import Client
     from nats.errors import SlowConsumerError
 
     errors: list[Exception] = []
@@ -88,7 +89,7 @@ async def connect(
             logger.info("NATS client: %s", error)
 
     async def disconnected_cb() -> None:
-        if client.is_closed:  # closed on purpose: nothing to say
+        if closing():  # closed on purpose: nothing to say
             return
         logger.warning("disconnected from NATS; reconnecting")
 
@@ -113,7 +114,7 @@ async def connect(
         value = getattr(settings, name)
         if value is not None:
             options[name] = value
-    client = nats.NATS()
+    client = Client()
     try:
         # The client would retry for ever (it does after a loss): the first
         # connection gets connect_timeout, and the last error it met, if any.

@@ -138,7 +138,10 @@ class NatsWorkerRuntime(BaseRuntime):
 
     async def _join(self) -> None:
         client = self._client = await connect(
-            self.settings, self.counters, self._reconnected
+            self.settings,
+            self.counters,
+            self._reconnected,
+            lambda: not self.is_running,
         )
         limit = min(self._max_message_size, client.max_payload)
         codec = PayloadCodec(self.serializers, limit)
