@@ -118,7 +118,8 @@ async def connect(
     try:
         # The client would retry for ever (it does after a loss): the first
         # connection gets connect_timeout, and the last error it met, if any.
-        return await asyncio.wait_for(nats.connect(**options), settings.connect_timeout)
+        await asyncio.wait_for(client.connect(**options), settings.connect_timeout)
+        return client
     except Exception as error:
         cause = errors[-1] if errors and isinstance(error, TimeoutError) else error
         reason = f"{type(cause).__name__}: {cause}" if str(cause) else "timed out"
