@@ -10,6 +10,7 @@ send). Decoding accepts every form either side writes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from google.protobuf import descriptor_pool, empty_pb2, message_factory
@@ -37,6 +38,8 @@ from .frames import (
     SENDER_KEY_ATTRIBUTE,
     SENDER_TYPE_ATTRIBUTE,
     SPEC_VERSION,
+    TRACE_PARENT,
+    TRACE_STATE,
     UNKNOWN_SENDER,
     MalformedFrameError,
 )
@@ -87,8 +90,13 @@ class PayloadCodec:
         topic: TopicId,
         sender: AgentId | None,
         message_id: str,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> bytes:
-        """The ``Message{cloudEvent}`` frame publishing ``message`` to ``topic``."""
+        """The ``Message{cloudEvent}`` frame publishing ``message`` to ``topic``.
+
+        ``trace_carrier`` (``traceparent``, ``tracestate``) goes into
+        ``ce_string`` attributes, where AutoGen's receivers read it.
+        """
         frame = pb.Message()
         event = frame.cloudEvent
         event.id = message_id
@@ -115,6 +123,11 @@ class PayloadCodec:
             attributes[SENDER_TYPE_ATTRIBUTE].ce_string = sender.type
             attributes[SENDER_KEY_ATTRIBUTE].ce_string = sender.key
         attributes[MESSAGE_KIND_ATTRIBUTE].ce_string = PUBLISH_KIND
+        if trace_carrier:
+            for key in (TRACE_PARENT, TRACE_STATE):
+                value = trace_carrier.get(key)
+                if value:
+                    attributes[key].ce_string = value
         return frame.SerializeToString()
 
     # Decoding ---------------------------------------------------------------
