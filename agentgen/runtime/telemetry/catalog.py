@@ -8,10 +8,11 @@ runtime or host builds its :class:`~.metrics.MetricSet` from these.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Final
+import functools
+from collections.abc import Mapping
+from typing import Final, Protocol
 
-from .metrics import COUNTER, GAUGE, HISTOGRAM, MetricSpec
+from .metrics import COUNTER, GAUGE, HISTOGRAM, MetricSet, MetricSpec
 
 __all__ = [
     "HANDLER_DURATION",
@@ -25,7 +26,7 @@ __all__ = [
     "WORKER_COUNTERS",
     "WORKER_PUBLISHES_WAITING",
     "WORKER_QUEUED_FOR_HOST",
-    "counter_specs",
+    "add_counters",
 ]
 
 QUEUED_MESSAGES: Final = MetricSpec(
@@ -133,15 +134,24 @@ HOST_COUNTERS: Final[Mapping[str, str]] = {
 }
 
 
-def counter_specs(
-    section: str, descriptions: Mapping[str, str], names: Iterable[str]
-) -> list[MetricSpec]:
-    """A counter spec per name (``agentgen.<section>.<name>``).
+class Counters(Protocol):
+    """``WorkerCounters`` or ``HostCounters``."""
 
-    A counter without a description is an error: the catalog must say what
-    each exported metric counts.
+    def snapshot(self) -> dict[str, int]:
+        """The current values, by name."""
+
+
+def add_counters(
+    metric_set: MetricSet,
+    section: str,
+    descriptions: Mapping[str, str],
+    counters: Counters,
+) -> None:
+    """Add each of ``counters`` as ``agentgen.<section>.<name>``.
+
+    A counter missing from ``descriptions`` is an error (KeyError): the
+    catalog must say what each exported metric counts.
     """
-    return [
-        MetricSpec(f"agentgen.{section}.{name}", COUNTER, "", descriptions[name])
-        for name in names
-    ]
+    for name in counters.snapshot():
+        spec = MetricSpec(f"agentgen.{section}.{name}", COUNTER, "", descriptions[name])
+        metric_set.add(spec, functools.partial(getattr, counters, name))

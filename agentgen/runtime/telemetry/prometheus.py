@@ -62,14 +62,11 @@ def render(metric_set: MetricSet) -> bytes:
 
 
 class MetricsServer:
-    """Serves ``/metrics`` on ``host:port`` (port 0: see :attr:`address`)."""
+    """Serves ``/metrics`` on ``host``, ``port`` (port 0: see :attr:`address`)."""
 
-    def __init__(self, address: str, metric_set: MetricSet) -> None:
-        host, _, port = address.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(f"the metrics address must be HOST:PORT, got {address!r}")
-        self._host = host.removeprefix("[").removesuffix("]")
-        self._port = int(port)
+    def __init__(self, host: str, port: int, metric_set: MetricSet) -> None:
+        self._host = host
+        self._port = port
         self._set = metric_set
         self._server: asyncio.Server | None = None
 

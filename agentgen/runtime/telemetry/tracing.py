@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -46,12 +46,30 @@ Handling = tuple[Span, object]
 """A handler's span and the context token to detach when it ends."""
 
 
-def agent_destination(agent_id: AgentId) -> str:
+class Keyed(Protocol):
+    """An agent id: ours, or the wire's ``agents.AgentId``."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+
+
+class Sourced(Protocol):
+    """A topic id: ours, or a CloudEvent (its ``type`` and ``source``)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+
+
+def agent_destination(agent_id: Keyed) -> str:
     """``messaging.destination`` of a message to ``agent_id`` (AutoGen's form)."""
     return f"{agent_id.type}.({agent_id.key})-A"
 
 
-def topic_destination(topic: TopicId) -> str:
+def topic_destination(topic: Sourced) -> str:
     """``messaging.destination`` of a message published to ``topic``."""
     return f"{topic.type}.({topic.source})-T"
 
@@ -89,6 +107,9 @@ class Tracing:
     """
 
     __slots__ = ("_tracer", "links_only")
+
+    agent_destination = staticmethod(agent_destination)
+    topic_destination = staticmethod(topic_destination)
 
     def __init__(
         self,

@@ -11,7 +11,6 @@ the stream, supports TLS, idleness and state. The runtime composes
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -225,12 +224,9 @@ class GrpcWorkerRuntime(BaseRuntime):
         from ...telemetry import catalog
 
         metric_set = super()._metric_set()
-        counters = self.counters
-        for spec in catalog.counter_specs(
-            "worker", catalog.WORKER_COUNTERS, counters.snapshot()
-        ):
-            name = spec.name.rpartition(".")[2]
-            metric_set.add(spec, functools.partial(getattr, counters, name))
+        catalog.add_counters(
+            metric_set, "worker", catalog.WORKER_COUNTERS, self.counters
+        )
         metric_set.add(catalog.WORKER_QUEUED_FOR_HOST, lambda: self.queued_for_host)
         metric_set.add(catalog.WORKER_PUBLISHES_WAITING, lambda: self.publishes_waiting)
         return metric_set
