@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Final
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -27,6 +27,8 @@ from .metrics import COUNTER, DURATION_BUCKETS, MetricSet
 __all__ = ["MetricsServer", "render"]
 
 _REQUEST_SECONDS: Final = 10.0
+CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
+"""The text format every Prometheus version reads (names here are ASCII)."""
 _BOUNDS: Final = [*(f"{bound:g}" for bound in DURATION_BUCKETS), "+Inf"]
 
 
@@ -128,4 +130,4 @@ class MetricsServer:
             return method, "405 Method Not Allowed", "text/plain", b""
         if path != b"/metrics":
             return method, "404 Not Found", "text/plain", b"see /metrics\n"
-        return method, "200 OK", CONTENT_TYPE_LATEST, render(self._set)
+        return method, "200 OK", CONTENT_TYPE, render(self._set)

@@ -66,7 +66,7 @@ class PendingRpc:
     settled: bool = False
     """Answered, failed or timed out: its deadline no longer matters."""
     forwarded_at: float = 0.0
-    """When it was forwarded (event-loop time), kept while metrics are on."""
+    """When it was forwarded (``time.perf_counter()``), while metrics are on."""
 
     def done(self) -> bool:
         """Whether the request ended (its deadline no longer matters)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from google.protobuf.message import DecodeError
@@ -279,7 +280,7 @@ class HostRouter:
         )
         target.pending[host_request_id] = pending
         if self.rpc_duration is not None:
-            pending.forwarded_at = loop.time()
+            pending.forwarded_at = time.perf_counter()
         self.counters.rpc_forwarded += 1
         await target.outbox.put(forwarded)
 
@@ -301,7 +302,7 @@ class HostRouter:
         self._settle(pending)
         if self.rpc_duration is not None and pending.forwarded_at:
             self.rpc_duration.record(
-                asyncio.get_running_loop().time() - pending.forwarded_at,
+                time.perf_counter() - pending.forwarded_at,
                 pending.target_type,
             )
         caller = self._clients.get(pending.caller_id)
