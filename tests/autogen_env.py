@@ -45,6 +45,9 @@ AUTOGEN_REQUIREMENTS: tuple[str, ...] = (
     "autogen-ext[grpc]==0.7.5",
     "autogen-core==0.7.5",
     "grpcio-tools~=1.70.0",
+    # The in-memory span exporter of tests/telemetry's AutoGen peer; AutoGen
+    # itself brings only opentelemetry-api (this version's).
+    "opentelemetry-sdk==1.45.2",
 )
 VENV_ENV_VAR = "AGENTGEN_AUTOGEN_VENV"
 DEFAULT_VENV_DIR = Path.home() / ".cache" / "agentgen" / "autogen-0.7.5"
