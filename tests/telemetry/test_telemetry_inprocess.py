@@ -9,7 +9,11 @@ from typing import Any, ClassVar
 import pytest
 from google.protobuf import wrappers_pb2
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import (
+    HistogramDataPoint,
+    InMemoryMetricReader,
+    NumberDataPoint,
+)
 from span_dump import memory_provider, span_dict
 
 from agentgen.runtime import (
@@ -172,9 +176,12 @@ async def test_metrics_through_an_opentelemetry_meter_provider() -> None:
     handler = metrics["agentgen.handler.duration"]
     assert handler.unit == "s"
     (point,) = handler.data.data_points
+    assert isinstance(point, HistogramDataPoint)
     assert point.count == 2
-    assert dict(point.attributes) == {"agent_type": "talker"}
+    assert point.attributes == {"agent_type": "talker"}
     (rpc,) = metrics["agentgen.rpc.duration"].data.data_points
+    assert isinstance(rpc, HistogramDataPoint)
     assert rpc.count == 1
     (queued,) = metrics["agentgen.runtime.queued_messages"].data.data_points
+    assert isinstance(queued, NumberDataPoint)
     assert queued.value == 0
