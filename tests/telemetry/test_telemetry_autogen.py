@@ -1,10 +1,10 @@
 """AutoGen 0.7.5 sees agentgen's trace context, and agentgen continues AutoGen's.
 
-An AutoGen worker (its venv, its own in-memory exporter: the interop peer run
-by ``autogen_traced_worker.py``) and an agentgen worker (this process,
-``tracer_provider=``) on an agentgen host. AutoGen's receiving spans link to
-the sender's span (AutoGen's behaviour); agentgen's handler span is the child
-of AutoGen's.
+An AutoGen worker (its venv plus the OpenTelemetry SDK, its own in-memory
+exporter: the interop peer run by ``autogen_traced_worker.py``) and an
+agentgen worker (this process, ``tracer_provider=``) on an agentgen host.
+AutoGen's receiving spans link to the sender's span (AutoGen's behaviour);
+agentgen's handler span is the child of AutoGen's.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from autogen_env import AutogenEnvError, ensure_autogen_venv
+from autogen_env import AutogenEnvError, ensure_autogen_otel_venv
 from google.protobuf import json_format
 from span_dump import memory_provider, span_dict
 from traced_processes import HERE, INTEROP, Span, launch, stop_and_collect
@@ -35,9 +35,12 @@ def autogen_python() -> Path:
     if os.environ.get(SKIP_VARIABLE) == "1":
         pytest.skip(f"interop tests skipped: {SKIP_VARIABLE}=1")
     try:
-        return ensure_autogen_venv()
+        return ensure_autogen_otel_venv()
     except AutogenEnvError as error:
-        pytest.fail(f"cannot build the AutoGen 0.7.5 venv: {error}", pytrace=False)
+        pytest.fail(
+            f"cannot build the AutoGen 0.7.5 venv with the OpenTelemetry SDK: {error}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="module")
