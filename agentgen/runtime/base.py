@@ -92,6 +92,7 @@ class BaseRuntime:
         )
         self._telemetry: RuntimeTelemetry | None = None
         self._unobserve: Callable[[], None] | None = None
+        self._metrics: MetricSet | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -172,10 +173,15 @@ class BaseRuntime:
 
     def _start_telemetry(self) -> None:
         """Decide whether this run traces and measures (README "Observability")."""
-        telemetry = RuntimeTelemetry.start(self._telemetry_options, self._metric_set)
+        telemetry = RuntimeTelemetry.start(self._telemetry_options, self._metrics_once)
         self._telemetry = telemetry
         if telemetry is not None:
             self._unobserve = self.local.add_observer(telemetry)
+
+    def _metrics_once(self) -> MetricSet:
+        if self._metrics is None:  # one set per runtime, exported once
+            self._metrics = self._metric_set()
+        return self._metrics
 
     def _metric_set(self) -> MetricSet:
         """This runtime's counters and gauges (a transport adds its own)."""

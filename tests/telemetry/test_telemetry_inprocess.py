@@ -78,7 +78,8 @@ def records() -> Iterator[Records]:
 
 
 async def converse(runtime: InProcessRuntime) -> None:
-    await runtime.register_agent_class(Talker)
+    if "talker" not in runtime.agent_types:
+        await runtime.register_agent_class(Talker)
     async with runtime:
         await runtime.publish_message(
             wrappers_pb2.Int64Value(value=7), TopicId("numbers", "k"), message_id="p1"

@@ -55,8 +55,9 @@ class RuntimeTelemetry:
     ) -> RuntimeTelemetry | None:
         """The telemetry a runtime starting now should have; ``None``: none.
 
-        ``metric_set`` builds the runtime's own metrics (called only when
-        metrics are on); the handler and RPC histograms are added to it.
+        ``metric_set`` returns the runtime's own metrics (called only when
+        metrics are on); the handler and RPC histograms are added to it and
+        it is exported, unless a previous start did (same set: restarted).
         """
         tracing = start_tracing(options)
         meter_provider = options.meter_provider_in_use()
@@ -67,9 +68,11 @@ class RuntimeTelemetry:
             from .otel_metrics import export_metrics
 
             metrics = metric_set()
-            handler_duration = metrics.histogram(HANDLER_DURATION, "agent_type")
-            rpc_duration = metrics.histogram(RPC_DURATION, "agent_type")
-            export_metrics(metrics, meter_provider, RUNTIME_METER)
+            if not metrics.histograms:
+                metrics.histogram(HANDLER_DURATION, "agent_type")
+                metrics.histogram(RPC_DURATION, "agent_type")
+                export_metrics(metrics, meter_provider, RUNTIME_METER)
+            handler_duration, rpc_duration = metrics.histograms
         return cls(tracing, handler_duration, rpc_duration)
 
     # -- sending -------------------------------------------------------------
