@@ -20,7 +20,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 echo "== lowest declared versions"
 "$venv/bin/python" -m pip list --format=freeze 2>/dev/null \
-  | grep -iE '^(protobuf|grpcio|grpcio-tools|mypy-protobuf|jinja2|typer|pytest|pytest-asyncio)==' \
+  | grep -iE '^(protobuf|grpcio|grpcio-tools|mypy-protobuf|jinja2|typer|pytest|pytest-asyncio|opentelemetry-api|opentelemetry-sdk|prometheus[-_]client)==' \
   | tr '\n' ' '
 echo
 echo "== pytest (lowest versions, no interop)"

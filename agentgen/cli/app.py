@@ -230,6 +230,14 @@ def host(
             "yes, events to all of them, RPCs to one per key (the .NET gateway).",
         ),
     ] = TypeSharingMode.EXCLUSIVE,
+    metrics_address: Annotated[
+        str | None,
+        typer.Option(
+            help="host:port to serve Prometheus metrics on, at /metrics (needs "
+            "agentgen's otel extra); port 0 picks a free port.",
+            show_default=False,
+        ),
+    ] = None,
     loop: Annotated[
         EventLoopKind,
         typer.Option(
@@ -253,6 +261,7 @@ def host(
             max_message_size,
             auth_token or None,
             type_sharing=type_sharing.value,
+            metrics_address=metrics_address,
         ),
         loop=loop.value,
     )

@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 LISTENING_MESSAGE = "agentgen host listening on {address}"
+METRICS_MESSAGE = "agentgen host metrics on http://{address}/metrics"
 SHARING_MESSAGE = {
     "exclusive": "agentgen host: one worker per agent type (--type-sharing exclusive)",
     "by-key": "agentgen host: agent types shared by key (--type-sharing by-key): each "
@@ -69,12 +70,14 @@ class HostSettings:
         auth_token: str | None = None,
         *,
         type_sharing: str = "exclusive",
+        metrics_address: str | None = None,
     ) -> None:
         self.address = address
         self.tls_files = tls_files
         self.max_message_size = max_message_size
         self.auth_token = auth_token
         self.type_sharing = type_sharing
+        self.metrics_address = metrics_address
 
 
 def run_host(settings: HostSettings, *, loop: str = "auto") -> None:
@@ -111,6 +114,8 @@ async def _serve(settings: HostSettings) -> None:
             check_token(auth_token)
         except ValueError as error:
             raise UsageProblem(f"--auth-token: {error}") from error
+    if settings.metrics_address is not None:
+        _check_metrics_address(settings.metrics_address)
     try:
         host = (
             GrpcHost(
@@ -118,6 +123,7 @@ async def _serve(settings: HostSettings) -> None:
                 tls=tls,
                 auth_token=auth_token,
                 type_sharing=settings.type_sharing,
+                metrics_address=settings.metrics_address,
             )
             if max_message_size is None
             else GrpcHost(
@@ -126,6 +132,7 @@ async def _serve(settings: HostSettings) -> None:
                 auth_token=auth_token,
                 max_message_size=max_message_size,
                 type_sharing=settings.type_sharing,
+                metrics_address=settings.metrics_address,
             )
         )
     except ValueError as error:
@@ -141,10 +148,28 @@ async def _serve(settings: HostSettings) -> None:
         loop_type = type(asyncio.get_running_loop())
         logger.info("event loop: %s.%s", loop_type.__module__, loop_type.__qualname__)
         print(LISTENING_MESSAGE.format(address=host.address), flush=True)
+        if host.metrics_address is not None:
+            print(METRICS_MESSAGE.format(address=host.metrics_address), flush=True)
         print(SHARING_MESSAGE[host.type_sharing.value], file=sys.stderr, flush=True)
         await stop.wait()
         await host.stop()
         print(f"agentgen host on {host.address} stopped", file=sys.stderr, flush=True)
+
+
+def _check_metrics_address(metrics_address: str) -> None:
+    """A usage error for a bad ``--metrics-address`` or a missing extra."""
+    import importlib.util
+
+    from agentgen.runtime.grpc.protocol.address import split_host_port
+
+    try:
+        split_host_port(metrics_address)
+    except ValueError as error:
+        raise UsageProblem(f"--metrics-address: {error}") from error
+    if importlib.util.find_spec("prometheus_client") is None:
+        raise CliError(
+            "--metrics-address needs prometheus-client: pip install " "'agentgen[otel]'"
+        )
 
 
 def configure_logging(verbose: bool) -> None:

@@ -23,10 +23,17 @@ from .serialization import MessageSerializer, SerializerRegistry, SerializerTabl
 from .signals import STOP_SIGNALS, signals_set
 from .subscription_table import SubscriptionTable
 from .subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
+from .telemetry import TelemetryOptions, install_log_context
+from .telemetry.catalog import QUEUED_MESSAGES
+from .telemetry.metrics import MetricSet
+from .telemetry.runtime_telemetry import RuntimeTelemetry
 from .topics import default_topic_for
 from .uuids import IdSequence
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
     from .interface import AgentFactory, AgentRuntime
 
 __all__ = [
@@ -48,7 +55,9 @@ class BaseRuntime:
     Subclasses implement ``publish_message`` and ``send_message`` and may
     override the transport hooks (``_on_start``, ``_on_stop``,
     ``_remote_register_type``, ``_remote_add_subscription``,
-    ``_remote_remove_subscription``).
+    ``_remote_remove_subscription``) and ``_metric_set``. Telemetry
+    (``tracer_provider``, ``meter_provider``, ``trace_links_only``): see the
+    README's "Observability"; ``_telemetry`` is ``None`` while it is off.
     """
 
     def __init__(
@@ -57,6 +66,9 @@ class BaseRuntime:
         rpc_timeout: float = DEFAULT_RPC_TIMEOUT,
         mailbox_capacity: int = DEFAULT_MAILBOX_CAPACITY,
         backlog_limit: int = DEFAULT_BACKLOG_LIMIT,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        trace_links_only: bool = False,
     ) -> None:
         if rpc_timeout <= 0:
             raise ValueError("rpc_timeout must be positive")
@@ -75,6 +87,12 @@ class BaseRuntime:
         self._running = False
         self._ids = IdSequence()
         self._deadlines = Deadlines()
+        self._telemetry_options = TelemetryOptions(
+            tracer_provider, meter_provider, trace_links_only
+        )
+        self._telemetry: RuntimeTelemetry | None = None
+        self._unobserve: Callable[[], None] | None = None
+        self._metrics: MetricSet | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -88,6 +106,8 @@ class BaseRuntime:
         if self._running:
             raise RuntimeError(f"{type(self).__name__} is already running")
         self.local.start(asyncio.get_running_loop())
+        install_log_context()
+        self._start_telemetry()
         self._stop_requested = asyncio.Event()
         await self._on_start()
         self._running = True
@@ -101,6 +121,10 @@ class BaseRuntime:
         await self._on_stop()
         self._deadlines.clear()
         await self.local.instances.close_all()
+        if self._unobserve is not None:
+            self._unobserve()
+            self._unobserve = None
+        self._telemetry = None
 
     async def stop_when_idle(self) -> None:
         """Wait until no message is queued, being handled or being sent, then stop."""
@@ -144,6 +168,27 @@ class BaseRuntime:
     def queued_messages(self) -> int:
         """Messages queued in this runtime's mailboxes, not yet being handled."""
         return self.local.backlog.count
+
+    # -- telemetry -----------------------------------------------------------
+
+    def _start_telemetry(self) -> None:
+        """Decide whether this run traces and measures (README "Observability")."""
+        telemetry = RuntimeTelemetry.start(self._telemetry_options, self._metrics_once)
+        self._telemetry = telemetry
+        if telemetry is not None:
+            self._unobserve = self.local.add_observer(telemetry)
+
+    def _metrics_once(self) -> MetricSet:
+        if self._metrics is None:  # one set per runtime, exported once
+            self._metrics = self._metric_set()
+        return self._metrics
+
+    def _metric_set(self) -> MetricSet:
+        """This runtime's counters and gauges (a transport adds its own)."""
+        metric_set = MetricSet()
+        backlog = self.local.backlog
+        metric_set.add(QUEUED_MESSAGES, lambda: backlog.count)
+        return metric_set
 
     # -- transport hooks ---------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .ids import AgentId, TopicId
@@ -57,9 +57,21 @@ class MessageContext:
     ``message_id`` is the publish id or the RPC request id. The
     ``cancellation_token`` is made on first access: most handlers never
     look at it, and one context is built per delivery.
+
+    ``trace_carrier`` is the W3C trace context (``traceparent``, and
+    ``tracestate`` if any) the message travels in, ``None`` when tracing is
+    off: the sending span's as it arrived, and, once the handler's span has
+    started, that span's (an RPC's reply carries it back).
     """
 
-    __slots__ = ("_token", "is_rpc", "message_id", "sender", "topic_id")
+    __slots__ = (
+        "_token",
+        "is_rpc",
+        "message_id",
+        "sender",
+        "topic_id",
+        "trace_carrier",
+    )
 
     def __init__(
         self,
@@ -68,12 +80,14 @@ class MessageContext:
         is_rpc: bool,
         message_id: str,
         cancellation_token: CancellationToken | None = None,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> None:
         self.sender = sender
         self.topic_id = topic_id
         self.is_rpc = is_rpc
         self.message_id = message_id
         self._token = cancellation_token
+        self.trace_carrier = trace_carrier
 
     @property
     def cancellation_token(self) -> CancellationToken:
@@ -94,6 +108,7 @@ class MessageContext:
             self.is_rpc,
             self.message_id,
             self.cancellation_token,
+            self.trace_carrier,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -105,8 +120,11 @@ class MessageContext:
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass was
 
     def __repr__(self) -> str:
+        carrier = self.trace_carrier
         return (
             f"MessageContext(sender={self.sender!r}, topic_id={self.topic_id!r}, "
             f"is_rpc={self.is_rpc!r}, message_id={self.message_id!r}, "
-            f"cancellation_token={self.cancellation_token!r})"
+            f"cancellation_token={self.cancellation_token!r}"
+            + ("" if carrier is None else f", trace_carrier={dict(carrier)!r}")
+            + ")"
         )

@@ -45,6 +45,11 @@ class InProcessRuntime(BaseRuntime):
         self._turn_calls += 1
         if self._turn_calls >= YIELD_EVERY:
             await self._yield_turn()
+        if self._telemetry is not None:
+            await self._publish_observed(
+                message, topic, sender, message_id or self._ids.next()
+            )
+            return
         # Queued here rather than in a helper coroutine: one coroutine frame
         # less per publish. Waits only for full mailboxes (back-pressure).
         full: list[tuple[Mailbox, Envelope]] = []
@@ -58,6 +63,25 @@ class InProcessRuntime(BaseRuntime):
         )
         for mailbox, envelope in full:
             await mailbox.put(envelope)
+
+    async def _publish_observed(
+        self, message: Any, topic: TopicId, sender: AgentId | None, message_id: str
+    ) -> None:
+        """``publish_message`` with telemetry on: in its span, with its carrier."""
+        assert self._telemetry is not None
+        with self._telemetry.publishing(topic, message, message_id, sender) as carrier:
+            full: list[tuple[Mailbox, Envelope]] = []
+            self.local.queue_event(
+                message,
+                topic,
+                sender,
+                message_id,
+                self.subscription_table.recipients(topic),
+                full,
+                carrier,
+            )
+            for mailbox, envelope in full:
+                await mailbox.put(envelope)
 
     async def send_message(
         self,
@@ -83,6 +107,14 @@ class InProcessRuntime(BaseRuntime):
         if self._turn_calls >= YIELD_EVERY:
             await self._yield_turn()
         local = self.local
+        telemetry = self._telemetry
+        if telemetry is not None:  # no eager delivery: handlers run observed
+            limit = self.rpc_timeout if timeout is None else timeout
+            with telemetry.sending(recipient, message, message_id, sender) as carrier:
+                queued = await local.request(
+                    message, recipient, sender, message_id, carrier
+                )
+                return await await_reply(self._deadlines, queued, recipient, limit)
         reply = local.send_eagerly(message, recipient, sender, message_id)
         if reply is None:
             reply = await local.request(message, recipient, sender, message_id)

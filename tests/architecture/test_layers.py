@@ -35,6 +35,7 @@ TRANSPORT_FREE = (
     "agentgen.runtime.base",
     "agentgen.runtime.inprocess",
     "agentgen.runtime.agent",
+    "agentgen.runtime.telemetry",
 )
 
 # (modules under this prefix, must not import modules under these prefixes)

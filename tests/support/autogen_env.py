@@ -8,7 +8,9 @@ agentgen's own dependencies, for the test that runs both in one process.
 
 * Location: ``$AGENTGEN_AUTOGEN_VENV`` or ``~/.cache/agentgen/autogen-0.7.5``
   (the shared one: ``$AGENTGEN_SHARED_VENV`` or
-  ``~/.cache/agentgen/agentgen-with-autogen-0.7.5``).
+  ``~/.cache/agentgen/agentgen-with-autogen-0.7.5``; AutoGen with the
+  OpenTelemetry SDK, for the telemetry tests: ``$AGENTGEN_AUTOGEN_OTEL_VENV``
+  or ``~/.cache/agentgen/autogen-0.7.5-otel``).
 * A marker file, written only after a successful install, records what was
   installed; a venv without it (or with other requirements) is rebuilt.
 * A file lock beside the venv keeps parallel runs from building it together.
@@ -34,8 +36,10 @@ from . import REPO_ROOT
 
 __all__ = [
     "AUTOGEN_REQUIREMENTS",
+    "OTEL_REQUIREMENTS",
     "AutogenEnvError",
     "autogen_venv_dir",
+    "ensure_autogen_otel_venv",
     "ensure_autogen_venv",
     "ensure_shared_venv",
     "exclusive_lock",
@@ -49,10 +53,18 @@ AUTOGEN_REQUIREMENTS: tuple[str, ...] = (
     "autogen-core==0.7.5",
     "grpcio-tools~=1.70.0",
 )
+OTEL_REQUIREMENTS: tuple[str, ...] = (
+    *AUTOGEN_REQUIREMENTS,
+    # The in-memory span exporter of tests/telemetry's AutoGen peer; AutoGen
+    # itself brings only opentelemetry-api (it resolves to this version).
+    "opentelemetry-sdk==1.45.2",
+)
 VENV_ENV_VAR = "AGENTGEN_AUTOGEN_VENV"
 DEFAULT_VENV_DIR = Path.home() / ".cache" / "agentgen" / "autogen-0.7.5"
 MARKER_NAME = ".agentgen-ready"
 PIP_TIMEOUT_SECONDS = 900.0
+OTEL_ENV_VAR = "AGENTGEN_AUTOGEN_OTEL_VENV"
+DEFAULT_OTEL_DIR = Path.home() / ".cache" / "agentgen" / "autogen-0.7.5-otel"
 SHARED_ENV_VAR = "AGENTGEN_SHARED_VENV"
 DEFAULT_SHARED_DIR = Path.home() / ".cache" / "agentgen" / "agentgen-with-autogen-0.7.5"
 PYPROJECT = REPO_ROOT / "pyproject.toml"
@@ -167,6 +179,17 @@ def ensure_autogen_venv() -> Path:
             reach the package index); the message carries pip's output.
     """
     return _ensure_venv(autogen_venv_dir(), AUTOGEN_REQUIREMENTS)
+
+
+def ensure_autogen_otel_venv() -> Path:
+    """Like :func:`ensure_autogen_venv`, with the OpenTelemetry SDK added.
+
+    A venv of its own: adding the SDK to the AutoGen venv's requirements would
+    rebuild that venv under the feet of every checkout that lacks it.
+    """
+    configured = os.environ.get(OTEL_ENV_VAR)
+    venv_dir = Path(configured).expanduser() if configured else DEFAULT_OTEL_DIR
+    return _ensure_venv(venv_dir, OTEL_REQUIREMENTS)
 
 
 def ensure_shared_venv() -> Path:

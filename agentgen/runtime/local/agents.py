@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +103,7 @@ class LocalAgents:
         message_id: str,
         recipients: tuple[AgentId, ...],
         full: list[tuple[Mailbox, Envelope]] | None = None,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> int:
         """Queue a published message for ``recipients`` but the sender; how many.
 
@@ -110,6 +111,8 @@ class LocalAgents:
         caller to :meth:`~Mailbox.put`, or without ``full`` are queued over
         capacity (intake from the network, bounded by the backlog).
         Recipients of types not registered here are skipped (logged once).
+        ``trace_carrier`` (the sender's trace context, when tracing is on)
+        goes into each :class:`MessageContext`.
         """
         queued = 0
         factories = self.instances.factories
@@ -125,6 +128,8 @@ class LocalAgents:
                 MessageContext(sender, topic_id, False, message_id),
                 None,
             )
+            if trace_carrier is not None:
+                envelope[1].trace_carrier = trace_carrier
             mailbox = mailboxes.get(recipient)
             if mailbox is None:
                 mailbox = self._new_mailbox(recipient)
@@ -151,6 +156,7 @@ class LocalAgents:
         message_id: str,
         *,
         wait: bool = False,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> tuple[asyncio.Future[Any], Mailbox | None, Envelope]:
         """Queue an RPC for a local agent without waiting.
 
@@ -158,13 +164,13 @@ class LocalAgents:
         exception), and with ``wait``, the full mailbox the caller must
         :meth:`~Mailbox.put` the envelope into (else ``None``: queued, over
         capacity if need be). :class:`UndeliverableError` for a type not
-        registered here.
+        registered here. ``trace_carrier``: as for :meth:`queue_event`.
         """
         self.instances.require_type(recipient.type)
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         envelope: Envelope = (
             message,
-            MessageContext(sender, None, True, message_id),
+            MessageContext(sender, None, True, message_id, None, trace_carrier),
             reply,
         )
         mailbox = self._mailbox(recipient)
@@ -181,6 +187,7 @@ class LocalAgents:
         recipient: AgentId,
         sender: AgentId | None,
         message_id: str,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> asyncio.Future[Any]:
         """Queue an RPC, waiting while the recipient's mailbox is full.
 
@@ -188,7 +195,12 @@ class LocalAgents:
         while it waits). Returns the reply future (see :meth:`queue_request`).
         """
         reply, mailbox, envelope = self.queue_request(
-            message, recipient, sender, message_id, wait=recipient != sender
+            message,
+            recipient,
+            sender,
+            message_id,
+            wait=recipient != sender,
+            trace_carrier=trace_carrier,
         )
         if mailbox is not None:
             await mailbox.put(envelope)
@@ -227,6 +239,7 @@ class LocalAgents:
             reply,
         )
         mailbox.reserved = True
+        mailbox.delivering = envelope
         work = self.work
         work.count += 1  # WorkCount.add(), inlined
         if work.count == 1:
@@ -284,11 +297,13 @@ class LocalAgents:
         finally:
             self._eager_depth -= 1
             mailbox.reserved = False
+            mailbox.delivering = None
         if handler is not None:
             # The agent's task settles it through deliver(), started here up to
             # where it waits for what the handler awaits (no handler code runs).
             call = self.deliver(agent_id, envelope, (handler, call, awaited))
             awaited = call.send(None)
+        mailbox.delivering = envelope
         mailbox.hand_off(call, awaited)
 
     # -- mailboxes -----------------------------------------------------------
@@ -311,6 +326,7 @@ class LocalAgents:
             self.mailbox_capacity,
             self.backlog,
             self.work,
+            agent_id,
         )
         return mailbox
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from ..context import MessageContext
 from ..errors import NotDeliveredError
+from ..ids import AgentId
+from ..telemetry.logs import CURRENT_MAILBOX
 from .work import WorkCount
 
 __all__ = ["Backlog", "Envelope", "Mailbox", "resume"]
@@ -80,7 +82,8 @@ class Mailbox:
     the mailbox is :attr:`ready`, a runtime may run a delivery's first step
     itself (holding :attr:`reserved`, as :attr:`task`, in :attr:`context`)
     and give the rest to the task with :meth:`hand_off`, which finishes it
-    before anything queued since.
+    before anything queued since. :attr:`delivering` is the envelope being
+    delivered (what log records of the task name, see ``telemetry.logs``).
     """
 
     __slots__ = (
@@ -94,7 +97,9 @@ class Mailbox:
         "_task",
         "_wakeup",
         "_work",
+        "agent_id",
         "context",
+        "delivering",
         "reserved",
     )
 
@@ -104,6 +109,7 @@ class Mailbox:
         capacity: int,
         backlog: Backlog,
         work: WorkCount,
+        agent_id: AgentId | None = None,
     ) -> None:
         self._deliver = deliver
         self._capacity = capacity
@@ -117,8 +123,13 @@ class Mailbox:
         self._handoff: _Handoff | None = None
         self.reserved = False
         """Set by a runtime while it runs a delivery's first step itself."""
+        self.agent_id = agent_id
+        """The agent whose messages this mailbox holds."""
+        self.delivering: Envelope | None = None
+        """The envelope being delivered, if any."""
         self.context = contextvars.copy_context()
         """The context the mailbox's task runs every delivery in."""
+        self.context.run(CURRENT_MAILBOX.set, self)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -223,9 +234,11 @@ class Mailbox:
                 space = self._space
                 if space is not None and not space.done():
                     space.set_result(None)
+                self.delivering = envelope
                 try:
                     await self._deliver(envelope)
                 finally:
+                    self.delivering = None
                     work.count -= 1  # WorkCount.done(), inlined
                     if work.count == 0:
                         work.idle()
@@ -251,6 +264,7 @@ class Mailbox:
         try:
             await resume(delivery, awaited, error)
         finally:
+            self.delivering = None
             self._work.done()
 
 

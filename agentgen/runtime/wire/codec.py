@@ -38,6 +38,8 @@ from .frames import (
     SENDER_KEY_ATTRIBUTE,
     SENDER_TYPE_ATTRIBUTE,
     SPEC_VERSION,
+    TRACE_PARENT,
+    TRACE_STATE,
     UNKNOWN_SENDER,
     MalformedFrameError,
 )
@@ -89,10 +91,13 @@ class PayloadCodec:
         sender: AgentId | None,
         message_id: str,
         extra: Mapping[str, str] | None = None,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> bytes:
         """The ``Message{cloudEvent}`` frame publishing ``message`` to ``topic``.
 
-        ``extra`` attributes (as ``ce_string``) are added to AutoGen's.
+        ``extra`` attributes (as ``ce_string``) are added to AutoGen's;
+        ``trace_carrier`` (``traceparent``, ``tracestate``) goes into
+        ``ce_string`` attributes, where AutoGen's receivers read it.
         """
         frame = pb.Message()
         event = frame.cloudEvent
@@ -121,8 +126,13 @@ class PayloadCodec:
             attributes[SENDER_KEY_ATTRIBUTE].ce_string = sender.key
         attributes[MESSAGE_KIND_ATTRIBUTE].ce_string = PUBLISH_KIND
         if extra:
-            for name, value in extra.items():
-                attributes[name].ce_string = value
+            for name, text in extra.items():
+                attributes[name].ce_string = text
+        if trace_carrier:
+            for key in (TRACE_PARENT, TRACE_STATE):
+                value = trace_carrier.get(key)
+                if value:
+                    attributes[key].ce_string = value
         return frame.SerializeToString()
 
     # Decoding ---------------------------------------------------------------

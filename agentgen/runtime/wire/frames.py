@@ -11,6 +11,7 @@ payload encoding (see :mod:`.codec` for those that do).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Final, Protocol
 
 from google.protobuf.message import DecodeError
@@ -34,12 +35,16 @@ __all__ = [
     "SCHEMA_ATTRIBUTE",
     "SENDER_KEY_ATTRIBUTE",
     "SENDER_TYPE_ATTRIBUTE",
+    "TRACE_PARENT",
+    "TRACE_STATE",
     "FrameReader",
     "InvalidSubscriptionError",
     "MalformedFrameError",
     "error_response_frame",
+    "event_trace_carrier",
     "is_resent",
     "mark_resent",
+    "metadata_trace_carrier",
     "request_frame",
     "response_frame",
     "subscription_from_wire",
@@ -58,6 +63,10 @@ may deliver this event to, comma-separated. A by-key host adds it when the
 receiver serves subscribed types whose key it routed to another worker."""
 RESENT_ATTRIBUTE: Final = "agresent"
 """Extension attribute of an event sent again after a reconnection (agentgen)."""
+TRACE_PARENT: Final = "traceparent"
+TRACE_STATE: Final = "tracestate"
+"""W3C trace context: CloudEvent ``ce_string`` attributes of an event, keys of
+``RpcRequest.metadata`` and ``RpcResponse.metadata`` (as AutoGen reads them)."""
 SPEC_VERSION: Final = "1.0"
 UNKNOWN_SENDER: Final = "unknown"
 """What AutoGen Python publishers write as sender type and key when there is none."""
@@ -145,6 +154,31 @@ def is_resent(event: cloudevent_pb2.CloudEvent) -> bool:
     return attribute is not None and attribute.ce_boolean
 
 
+def event_trace_carrier(event: cloudevent_pb2.CloudEvent) -> dict[str, str] | None:
+    """The W3C trace context of an event (``ce_string`` attributes), if any."""
+    attributes = event.attributes
+    parent = attributes.get(TRACE_PARENT)
+    if parent is None or not parent.ce_string:
+        return None
+    carrier = {TRACE_PARENT: parent.ce_string}
+    state = attributes.get(TRACE_STATE)
+    if state is not None and state.ce_string:
+        carrier[TRACE_STATE] = state.ce_string
+    return carrier
+
+
+def metadata_trace_carrier(metadata: Mapping[str, str]) -> dict[str, str] | None:
+    """The W3C trace context of an RPC request's or reply's metadata, if any."""
+    parent = metadata.get(TRACE_PARENT)
+    if not parent:
+        return None
+    carrier = {TRACE_PARENT: parent}
+    state = metadata.get(TRACE_STATE)
+    if state:
+        carrier[TRACE_STATE] = state
+    return carrier
+
+
 def subscription_from_wire(message: pb.Subscription) -> Subscription:
     """The subscription a wire ``agents.Subscription`` describes."""
     kind = message.WhichOneof("subscription")
@@ -190,11 +224,14 @@ def request_frame(
     type_name: str,
     content_type: str,
     data: bytes,
+    metadata: Mapping[str, str] | None = None,
 ) -> bytes:
-    """``Message{request}`` for one RPC."""
+    """``Message{request}`` for one RPC (``metadata``: e.g. the trace context)."""
     frame = pb.Message()
     request = frame.request
     request.request_id = request_id
+    if metadata:
+        request.metadata.update(metadata)
     request.target.type = target.type
     request.target.key = target.key
     if sender is not None:
@@ -208,12 +245,18 @@ def request_frame(
 
 
 def response_frame(
-    request_id: str, type_name: str, content_type: str, data: bytes
+    request_id: str,
+    type_name: str,
+    content_type: str,
+    data: bytes,
+    metadata: Mapping[str, str] | None = None,
 ) -> bytes:
     """``Message{response}`` carrying a reply payload."""
     frame = pb.Message()
     response = frame.response
     response.request_id = request_id
+    if metadata:
+        response.metadata.update(metadata)
     payload = response.payload
     payload.data_type = type_name
     payload.data_content_type = content_type
@@ -221,11 +264,18 @@ def response_frame(
     return frame.SerializeToString()
 
 
-def error_response_frame(request_id: str, kind: RpcErrorKind, reason: str) -> bytes:
+def error_response_frame(
+    request_id: str,
+    kind: RpcErrorKind,
+    reason: str,
+    metadata: Mapping[str, str] | None = None,
+) -> bytes:
     """``Message{response{request_id, error}}`` with the error kind in metadata."""
     frame = pb.Message()
     response = frame.response
     response.request_id = request_id
     response.error = reason
+    if metadata:
+        response.metadata.update(metadata)
     response.metadata[ERROR_KIND_KEY] = kind.value
     return frame.SerializeToString()

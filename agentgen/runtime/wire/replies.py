@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf import empty_pb2
@@ -31,32 +32,40 @@ def reply_frame(
     request_id: str,
     content_type: str,
     outcome: asyncio.Future[Any],
+    metadata: Mapping[str, str] | None = None,
 ) -> bytes:
     """``Message{response}`` for a finished handler: its reply or an error.
 
     The reply is encoded in ``content_type`` (the request's). A handler that
     raised, returned something its contract does not allow, or whose reply
     cannot be encoded or is too large, gets an ``RpcResponse.error`` instead.
+    ``metadata`` (the handler span's trace context) goes with either.
     """
     if outcome.cancelled():
         return error_response_frame(
-            request_id, RpcErrorKind.UNDELIVERABLE, "the handler was cancelled"
+            request_id,
+            RpcErrorKind.UNDELIVERABLE,
+            "the handler was cancelled",
+            metadata,
         )
     error = outcome.exception()
     if error is not None:
         kind, reason = classify_failure(error)
-        return error_response_frame(request_id, kind, reason)
+        return error_response_frame(request_id, kind, reason, metadata)
     try:
         type_name, data = codec.encode(outcome.result(), content_type)
     except MessageTooLargeError as too_large:
-        return error_response_frame(request_id, RpcErrorKind.TOO_LARGE, str(too_large))
+        return error_response_frame(
+            request_id, RpcErrorKind.TOO_LARGE, str(too_large), metadata
+        )
     except Exception as unencodable:
         return error_response_frame(
             request_id,
             RpcErrorKind.UNENCODABLE,
             f"the reply cannot be encoded as {content_type}: {unencodable}",
+            metadata,
         )
-    return response_frame(request_id, type_name, content_type, data)
+    return response_frame(request_id, type_name, content_type, data, metadata)
 
 
 def classify_failure(error: BaseException) -> tuple[RpcErrorKind, str]:

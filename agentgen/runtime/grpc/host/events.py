@@ -50,6 +50,11 @@ class EventRouter:
         self._unrouted_topics = FirstTimes()
         self._held = HeldEvents(hold_unrouted, hold_unrouted_bytes, self._drop_unrouted)
 
+    @property
+    def held(self) -> int:
+        """Events held for late subscribers."""
+        return len(self._held)
+
     async def route(
         self, client_id: str, frame: bytes, event: cloudevent_pb2.CloudEvent
     ) -> None:

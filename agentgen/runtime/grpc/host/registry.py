@@ -65,6 +65,8 @@ class PendingRpc:
     target_type: str
     settled: bool = False
     """Answered, failed or timed out: its deadline no longer matters."""
+    forwarded_at: float = 0.0
+    """When it was forwarded (``time.perf_counter()``), while metrics are on."""
 
     def done(self) -> bool:
         """Whether the request ended (its deadline no longer matters)."""

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
+from typing import TYPE_CHECKING
 
 from google.protobuf.message import DecodeError
 
@@ -28,8 +30,11 @@ from ...wire.frames import (
     EVENT,
     REQUEST,
     RESPONSE,
+    SCHEMA_ATTRIBUTE,
     FrameReader,
     error_response_frame,
+    event_trace_carrier,
+    metadata_trace_carrier,
 )
 from ...wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 from ...wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE, forwarded_frame_limit
@@ -38,6 +43,10 @@ from .counters import HostCounters
 from .events import EventRouter
 from .placement import Placement, TypeSharing
 from .registry import Client, ClientRegistry, PendingRpc
+
+if TYPE_CHECKING:
+    from ...telemetry.metrics import Histogram
+    from ...telemetry.tracing import Tracing
 
 __all__ = ["HostRouter"]
 
@@ -94,6 +103,24 @@ class HostRouter:
         self._reader = FrameReader(counters, logger, "client {}")
         self._request_ids = IdSequence(_REQUEST_ID_RANDOM_BYTES)
         self._deadlines = Deadlines()
+        self.tracing: Tracing | None = None
+        """Set by the host while tracing is on: a span per routed message."""
+        self.rpc_duration: Histogram | None = None
+        """Set by the host while metrics are on."""
+
+    @property
+    def held_events(self) -> int:
+        """Events held for late subscribers."""
+        return self._events.held
+
+    @property
+    def queued_frames(self) -> int:
+        """Frames queued for clients, not yet written."""
+        return sum(
+            len(client.outbox)
+            for client in self._clients.values()
+            if client.outbox is not None
+        )
 
     @property
     def request_id_prefix(self) -> str:
@@ -145,12 +172,48 @@ class HostRouter:
             client_id, message
         ):
             return
+        if self.tracing is not None and kind != RESPONSE:
+            await self._route_traced(self.tracing, client_id, frame, kind, message)
+            return
         if kind == EVENT:
             await self._events.route(client_id, frame, message.cloudEvent)
         elif kind == REQUEST:
             await self._route_request(client_id, message)
         elif kind == RESPONSE:
             await self._route_response(client_id, message)
+
+    async def _route_traced(
+        self,
+        tracing: Tracing,
+        client_id: str,
+        frame: bytes,
+        kind: str,
+        message: pb.Message,
+    ) -> None:
+        """Route an event or request in a span whose parent is the sender's.
+
+        The trace context is read, never changed: the receiver's span is the
+        sender's child too, and events go out as the bytes received.
+        """
+        if kind == EVENT:
+            event = message.cloudEvent
+            schema = event.attributes.get(SCHEMA_ATTRIBUTE)
+            with tracing.routing(
+                tracing.topic_destination(event),
+                "" if schema is None else schema.ce_string,
+                event.id,
+                event_trace_carrier(event),
+            ):
+                await self._events.route(client_id, frame, event)
+        else:
+            request = message.request
+            with tracing.routing(
+                tracing.agent_destination(request.target),
+                request.payload.data_type,
+                request.request_id,
+                metadata_trace_carrier(request.metadata),
+            ):
+                await self._route_request(client_id, message)
 
     def _refuse_oversized(self, client_id: str, message: pb.Message) -> bool:
         """Refuse a payload over max_message_size; ``True`` if nothing is left.
@@ -222,6 +285,8 @@ class HostRouter:
             functools.partial(self._expire, target.client_id, host_request_id),
         )
         target.pending[host_request_id] = pending
+        if self.rpc_duration is not None:
+            pending.forwarded_at = time.perf_counter()
         self.counters.rpc_forwarded += 1
         await target.outbox.put(forwarded)
 
@@ -241,6 +306,11 @@ class HostRouter:
             )
             return
         self._settle(pending)
+        if self.rpc_duration is not None and pending.forwarded_at:
+            self.rpc_duration.record(
+                time.perf_counter() - pending.forwarded_at,
+                pending.target_type,
+            )
         caller = self._clients.get(pending.caller_id)
         if caller is None or caller.outbox is None:
             self.counters.frames_dropped += 1

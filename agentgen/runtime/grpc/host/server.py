@@ -6,11 +6,15 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import grpc
 
 from ...signals import STOP_SIGNALS, signals_set
+from ...telemetry import TelemetryOptions, install_log_context
+from ...telemetry import catalog as metrics_catalog
+from ...telemetry.metrics import MetricSet
+from ...telemetry.runtime_telemetry import start_tracing
 from ...wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
 from ..protocol.address import split_host_port
 from ..protocol.auth import TokenCheck
@@ -21,11 +25,19 @@ from .placement import TypeSharing
 from .router import HostRouter
 from .servicer import AgentRpcServicer
 
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
+    from ...telemetry.prometheus import MetricsServer
+
 __all__ = ["DEFAULT_HOST_ADDRESS", "GrpcHost"]
 
 logger = logging.getLogger("agentgen.runtime.grpc.host")
 
 DEFAULT_HOST_ADDRESS = "127.0.0.1:53071"
+HOST_METER = "agentgen.host"
+"""The instrumentation scope of the host's metrics."""
 _HOLD_BYTES = 64 * 1024 * 1024
 
 
@@ -38,7 +50,9 @@ class GrpcHost:
     ``address`` is ``host:port`` (port 0 picks a free port, which
     :attr:`address` reports once started). The options (holding unrouted
     events, RPC timeout, queue sizes, token, limits, batching) are described
-    in the README's "Host options".
+    in the README's "Host options"; telemetry (``tracer_provider``,
+    ``meter_provider``, ``trace_links_only``, ``metrics_address``: serve
+    Prometheus ``/metrics`` there) in its "Observability".
     """
 
     def __init__(
@@ -55,6 +69,10 @@ class GrpcHost:
         batching: bool = True,
         type_sharing: TypeSharing | str = TypeSharing.EXCLUSIVE,
         grpc_options: Sequence[tuple[str, Any]] = (),
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        trace_links_only: bool = False,
+        metrics_address: str | None = None,
     ) -> None:
         self.type_sharing = TypeSharing.parse(type_sharing)
         """How clients share agent types: ``exclusive``, ``by-key`` or ``fan-out``."""
@@ -83,6 +101,14 @@ class GrpcHost:
         )
         self._batching = batching
         self._server: grpc.aio.Server | None = None
+        self._telemetry = TelemetryOptions(
+            tracer_provider, meter_provider, trace_links_only
+        )
+        self._metrics_address = (
+            None if metrics_address is None else split_host_port(metrics_address)
+        )
+        self._metrics_server: MetricsServer | None = None
+        self._metric_set: MetricSet | None = None
 
     @property
     def address(self) -> str:
@@ -99,6 +125,16 @@ class GrpcHost:
     def agent_type_clients(self) -> dict[str, tuple[str, ...]]:
         """Registered agent types, each with the ids of the clients serving it."""
         return {t: tuple(ids) for t, ids in self._router.registry.serving.items()}
+
+    @property
+    def metrics_address(self) -> str | None:
+        """``host:port`` of the ``/metrics`` endpoint (the real port once started)."""
+        if self._metrics_server is not None:
+            return self._metrics_server.address
+        if self._metrics_address is None:
+            return None
+        host, port = self._metrics_address
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     @property
     def running(self) -> bool:
@@ -134,6 +170,11 @@ class GrpcHost:
         await server.start()
         self._port = port
         self._server = server
+        try:
+            await self._start_telemetry()
+        except BaseException:
+            await self.stop(0)
+            raise
         logger.info(
             "host listening on %s (%s%s; type sharing: %s)",
             self.address,
@@ -151,8 +192,53 @@ class GrpcHost:
         if server is None:
             return
         self._router.close()
+        metrics_server, self._metrics_server = self._metrics_server, None
+        if metrics_server is not None:
+            await metrics_server.stop()
         await server.stop(grace)
         logger.info("host on %s stopped", self.address)
+
+    async def _start_telemetry(self) -> None:
+        """Tracing, metrics and ``/metrics`` as asked (README "Observability")."""
+        router = self._router
+        router.tracing = start_tracing(self._telemetry, host=True)
+        if router.tracing is not None:
+            install_log_context()
+        meter_provider = self._telemetry.meter_provider_in_use()
+        if meter_provider is None and self._metrics_address is None:
+            return
+        if self._metric_set is None:  # made once: exported once
+            self._metric_set = self._host_metrics()
+            if meter_provider is not None:
+                from ...telemetry.otel_metrics import export_metrics
+
+                export_metrics(self._metric_set, meter_provider, HOST_METER)
+        router.rpc_duration = self._metric_set.histograms[0]
+        if self._metrics_address is not None:
+            try:
+                from ...telemetry.prometheus import MetricsServer
+            except ImportError as error:
+                raise ImportError(
+                    "serving /metrics needs prometheus-client: pip install "
+                    "'agentgen[otel]'"
+                ) from error
+            self._metrics_server = MetricsServer(
+                *self._metrics_address, self._metric_set
+            )
+            await self._metrics_server.start()
+
+    def _host_metrics(self) -> MetricSet:
+        metric_set = MetricSet()
+        metric_set.histogram(metrics_catalog.HOST_RPC_DURATION, "agent_type")
+        metrics_catalog.add_counters(
+            metric_set, "host", metrics_catalog.HOST_COUNTERS, self.counters
+        )
+        router = self._router
+        clients = router.registry.clients
+        metric_set.add(metrics_catalog.HOST_CLIENTS, lambda: len(clients))
+        metric_set.add(metrics_catalog.HOST_QUEUED_FRAMES, lambda: router.queued_frames)
+        metric_set.add(metrics_catalog.HOST_HELD_EVENTS, lambda: router.held_events)
+        return metric_set
 
     async def stop_when_signal(
         self,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
+from ...context import MessageContext
 from ...errors import SerializationError, UndeliverableError
 from ...ids import AgentId, TopicId
 from ...local import LocalAgents
@@ -34,7 +35,9 @@ from ...wire.frames import (
     RESPONSE,
     MalformedFrameError,
     error_response_frame,
+    event_trace_carrier,
     is_resent,
+    metadata_trace_carrier,
 )
 from ...wire.replies import reply_frame
 from ...wire.rpc_error_kinds import RpcErrorKind
@@ -86,6 +89,9 @@ class Inbound:
         """Reads batches and frames for this worker's streams."""
         self._recent_events = RecentEventIds(_RECENT_EVENT_IDS)
         self._unknown_types = FirstTimes(_WARNED_TYPES_LIMIT)
+        self.tracing = False
+        """Whether to read trace context from frames and answer with the
+        handler's (set by the runtime when tracing is on)."""
 
     def on_frame(self, stream: ReplyStream, frame: bytes) -> Awaitable[None] | None:
         """Handle a frame of the serving stream without waiting.
@@ -150,7 +156,12 @@ class Inbound:
             allowed = only.ce_string.split(",")
             recipients = tuple(r for r in recipients if r.type in allowed)
         counters.events_delivered += self._local.queue_event(
-            message, topic, sender, event.id, recipients
+            message,
+            topic,
+            sender,
+            event.id,
+            recipients,
+            trace_carrier=event_trace_carrier(event) if self.tracing else None,
         )
 
     def _skip_unknown(
@@ -202,14 +213,23 @@ class Inbound:
             )
             return
         sender = _agent_id(request.source) if request.HasField("source") else None
+        carrier = metadata_trace_carrier(request.metadata) if self.tracing else None
         try:
-            reply, _, _ = self._local.queue_request(message, target, sender, request_id)
+            reply, _, envelope = self._local.queue_request(
+                message, target, sender, request_id, trace_carrier=carrier
+            )
         except UndeliverableError as error:
             refuse(RpcErrorKind.UNDELIVERABLE, str(error))
             return
         self._counters.rpc_served += 1
         reply.add_done_callback(
-            functools.partial(self._send_reply, stream, request_id, content_type)
+            functools.partial(
+                self._send_reply,
+                stream,
+                request_id,
+                content_type,
+                envelope[1] if self.tracing else None,
+            )
         )
 
     def _send_reply(
@@ -217,9 +237,12 @@ class Inbound:
         stream: ReplyStream,
         request_id: str,
         content_type: str,
+        ctx: MessageContext | None,
         outcome: asyncio.Future[Any],
     ) -> None:
-        frame = reply_frame(self._codec, request_id, content_type, outcome)
+        # With tracing, ctx.trace_carrier is the handler span's by now.
+        metadata = None if ctx is None else ctx.trace_carrier
+        frame = reply_frame(self._codec, request_id, content_type, outcome, metadata)
         self._send_now(stream, frame)
 
     def _send_error(

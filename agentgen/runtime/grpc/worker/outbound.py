@@ -61,9 +61,15 @@ class Outbound:
         topic: TopicId,
         sender: AgentId | None,
         message_id: str,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> None:
-        """Queue an event for the host; hold it while disconnected."""
-        frame = self._codec.event_frame(message, topic, sender, message_id)
+        """Queue an event for the host; hold it while disconnected.
+
+        ``trace_carrier`` travels in the event's attributes.
+        """
+        frame = self._codec.event_frame(
+            message, topic, sender, message_id, trace_carrier
+        )
         check_frame_size(len(frame), self._codec.max_message_size, "the event")
         connection = self._connection
         link = connection.link
@@ -84,8 +90,12 @@ class Outbound:
         sender: AgentId | None,
         request_id: str,
         limit: float,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> Any:
-        """Send an RPC request and return the reply (see ``send_message``)."""
+        """Send an RPC request and return the reply (see ``send_message``).
+
+        ``trace_carrier`` travels in the request's metadata.
+        """
         content_type = self._content_types.get(
             recipient.type, self._default_content_type
         )
@@ -93,7 +103,7 @@ class Outbound:
         if request_id in self._pending:
             raise ValueError(f"an RPC with id {request_id!r} is already pending")
         frame = request_frame(
-            request_id, recipient, sender, type_name, content_type, data
+            request_id, recipient, sender, type_name, content_type, data, trace_carrier
         )
         check_frame_size(len(frame), self._codec.max_message_size, "the request")
         loop = asyncio.get_running_loop()

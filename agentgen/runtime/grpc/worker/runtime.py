@@ -34,6 +34,10 @@ from .outbound import Outbound
 from .pending_calls import PendingCalls
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
+    from ...telemetry.metrics import MetricSet
     from ..protocol.tls import ClientTls
 
 __all__ = ["GrpcWorkerRuntime"]
@@ -45,7 +49,8 @@ class GrpcWorkerRuntime(BaseRuntime):
     ``host_address`` is ``host:port`` (default: ``AGENT_HOST``, else
     ``localhost:53071``). The options (reconnection, publish buffering,
     content types, tokens, flow control) are described in the README's
-    "Runtime reference" and ``docs/architecture.md``.
+    "Runtime reference" and ``docs/architecture.md``; telemetry in its
+    "Observability".
     """
 
     def __init__(
@@ -68,11 +73,17 @@ class GrpcWorkerRuntime(BaseRuntime):
         outbox_size: int = 10_000,
         auth_token: str | None = None,
         grpc_options: Sequence[tuple[str, Any]] = (),
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        trace_links_only: bool = False,
     ) -> None:
         super().__init__(
             rpc_timeout=rpc_timeout,
             mailbox_capacity=mailbox_capacity,
             backlog_limit=backlog_limit,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            trace_links_only=trace_links_only,
         )
         token = token_from_environment() if auth_token is None else auth_token
         checked_token = check_token(token) if token else None
@@ -104,7 +115,7 @@ class GrpcWorkerRuntime(BaseRuntime):
         """Traffic and fault counters."""
         codec = PayloadCodec(self.serializers, max_message_size)
         pending = PendingCalls()
-        inbound = Inbound(
+        inbound = self._inbound = Inbound(
             self.local, self.subscription_table, codec, pending, self.counters
         )
         self._connection = Connection(
@@ -202,6 +213,24 @@ class GrpcWorkerRuntime(BaseRuntime):
     async def _on_stop(self) -> None:
         await self._connection.close()
 
+    # -- telemetry -----------------------------------------------------------
+
+    def _start_telemetry(self) -> None:
+        super()._start_telemetry()
+        telemetry = self._telemetry
+        self._inbound.tracing = telemetry is not None and telemetry.tracing is not None
+
+    def _metric_set(self) -> MetricSet:
+        from ...telemetry import catalog
+
+        metric_set = super()._metric_set()
+        catalog.add_counters(
+            metric_set, "worker", catalog.WORKER_COUNTERS, self.counters
+        )
+        metric_set.add(catalog.WORKER_QUEUED_FOR_HOST, lambda: self.queued_for_host)
+        metric_set.add(catalog.WORKER_PUBLISHES_WAITING, lambda: self.publishes_waiting)
+        return metric_set
+
     # -- registrations on the host -------------------------------------------
 
     async def _remote_register_type(self, agent_type: str) -> None:
@@ -233,12 +262,14 @@ class GrpcWorkerRuntime(BaseRuntime):
         be sent.
         """
         self._require_running()
-        await self._outbound.publish(
-            message,
-            self.resolve_topic(message, topic_id),
-            sender,
-            message_id or self._ids.next(),
-        )
+        topic = self.resolve_topic(message, topic_id)
+        message_id = message_id or self._ids.next()
+        telemetry = self._telemetry
+        if telemetry is None:
+            await self._outbound.publish(message, topic, sender, message_id)
+            return
+        with telemetry.publishing(topic, message, message_id, sender) as carrier:
+            await self._outbound.publish(message, topic, sender, message_id, carrier)
 
     async def send_message(
         self,
@@ -262,13 +293,17 @@ class GrpcWorkerRuntime(BaseRuntime):
         :class:`~agentgen.runtime.grpc.ConnectionLostError`.
         """
         self._require_running()
-        return await self._outbound.call(
-            message,
-            recipient,
-            sender,
-            message_id or self._ids.next(),
-            self.rpc_timeout if timeout is None else timeout,
-        )
+        request_id = message_id or self._ids.next()
+        limit = self.rpc_timeout if timeout is None else timeout
+        telemetry = self._telemetry
+        if telemetry is None:
+            return await self._outbound.call(
+                message, recipient, sender, request_id, limit
+            )
+        with telemetry.sending(recipient, message, request_id, sender) as carrier:
+            return await self._outbound.call(
+                message, recipient, sender, request_id, limit, carrier
+            )
 
 
 def _check_content_types(content_types: Mapping[str, str]) -> None:
