@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from agentgen.protos import agent_worker_pb2 as pb
 
+from ..context import MessageContext
 from ..errors import SerializationError, UndeliverableError
 from ..ids import AgentId
 from ..local import LocalAgents
@@ -30,6 +32,8 @@ from ..wire.frames import (
     FrameReader,
     MalformedFrameError,
     error_response_frame,
+    event_trace_carrier,
+    metadata_trace_carrier,
 )
 from ..wire.replies import reply_frame
 from ..wire.rpc_error_kinds import RpcErrorKind
@@ -72,6 +76,8 @@ class NatsInbound:
         self._counters = counters
         self._reader = FrameReader(counters, logger, "NATS subject {}")
         self._logged = FirstTimes()
+        self.tracing = False
+        """Whether received trace contexts are read (set when tracing is on)."""
         self.responding: set[asyncio.Future[None]] = set()
         """Replies being sent (await them before closing the connection)."""
 
@@ -131,7 +137,12 @@ class NatsInbound:
                 elsewhere.setdefault(owner, []).append(agent_type)
         if here:
             self._counters.events_delivered += self._local.queue_event(
-                message, topic, sender, event.id, tuple(here)
+                message,
+                topic,
+                sender,
+                event.id,
+                tuple(here),
+                trace_carrier=event_trace_carrier(event) if self.tracing else None,
             )
         for owner, types in elsewhere.items():
             await self._forward_event(msg, frame, owner, types)
@@ -203,23 +214,25 @@ class NatsInbound:
         sender = _agent_id(request.source) if request.HasField("source") else None
         request_id = request.request_id
         self._counters.rpc_served += 1
+        ctx: MessageContext | None = None
         reply = self._local.send_eagerly(message, target, sender, request_id)
-        if reply is None:
+        if reply is None:  # the agent is busy or new (or deliveries are observed)
+            carrier = metadata_trace_carrier(request.metadata) if self.tracing else None
             try:
-                reply, _, _ = self._local.queue_request(
-                    message, target, sender, request_id
+                reply, _, envelope = self._local.queue_request(
+                    message, target, sender, request_id, trace_carrier=carrier
                 )
             except UndeliverableError as error:
                 await refuse(RpcErrorKind.UNDELIVERABLE, str(error))
                 return
+            ctx = envelope[1] if self.tracing else None
+        answer = functools.partial(
+            self._respond, msg.reply, request_id, content_type, ctx
+        )
         if reply.done():
-            await self._respond(msg.reply, request_id, content_type, reply)
+            await answer(reply)
         else:
-            reply.add_done_callback(
-                functools.partial(
-                    self._respond_later, msg.reply, request_id, content_type
-                )
-            )
+            reply.add_done_callback(functools.partial(self._respond_later, answer))
 
     async def _forward_request(
         self, msg: Msg, target: AgentId, owner: str | None, refuse: Any
@@ -246,9 +259,12 @@ class NatsInbound:
         reply_to: str,
         request_id: str,
         content_type: str,
+        ctx: MessageContext | None,
         outcome: asyncio.Future[Any],
     ) -> None:
-        frame = reply_frame(self._codec, request_id, content_type, outcome)
+        # With tracing, ctx.trace_carrier is the handler span's by now.
+        metadata = None if ctx is None else ctx.trace_carrier
+        frame = reply_frame(self._codec, request_id, content_type, outcome, metadata)
         try:
             await self._client.publish(reply_to, frame)
         except Exception as error:  # the caller's own deadline answers it
@@ -256,14 +272,10 @@ class NatsInbound:
 
     def _respond_later(
         self,
-        reply_to: str,
-        request_id: str,
-        content_type: str,
+        answer: Callable[[asyncio.Future[Any]], Coroutine[Any, Any, None]],
         outcome: asyncio.Future[Any],
     ) -> None:
-        task = asyncio.ensure_future(
-            self._respond(reply_to, request_id, content_type, outcome)
-        )
+        task = asyncio.ensure_future(answer(outcome))
         self.responding.add(task)
         task.add_done_callback(self.responding.discard)
 

@@ -11,6 +11,7 @@ responders" (:class:`UndeliverableError` at once) or the deadline.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from agentgen.protos import agent_worker_pb2 as pb
@@ -80,9 +81,17 @@ class NatsOutbound:
         return targets
 
     async def publish(
-        self, message: Any, topic: TopicId, sender: AgentId | None, message_id: str
+        self,
+        message: Any,
+        topic: TopicId,
+        sender: AgentId | None,
+        message_id: str,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> None:
-        """Send an event to the owners of its keys (see the module docstring)."""
+        """Send an event to the owners of its keys (see the module docstring).
+
+        ``trace_carrier`` travels in the event's attributes (as AutoGen's do).
+        """
         targets = self.owners(topic)
         if not targets and self._logged.first(topic.type):
             logger.info(
@@ -96,7 +105,13 @@ class NatsOutbound:
                 recipients = tuple(AgentId(t, topic.source) for t in agent_types)
                 full: list[tuple[Mailbox, Envelope]] = []
                 self._counters.events_delivered += self._local.queue_event(
-                    message, topic, sender, message_id, recipients, full
+                    message,
+                    topic,
+                    sender,
+                    message_id,
+                    recipients,
+                    full,
+                    trace_carrier=trace_carrier,
                 )
                 for mailbox, envelope in full:
                     await mailbox.put(envelope)
@@ -107,6 +122,7 @@ class NatsOutbound:
                 sender,
                 message_id,
                 {DELIVER_TYPES_ATTRIBUTE: ",".join(agent_types)},
+                trace_carrier,
             )
             await self.send_frame(self._subjects.events(owner), frame, "the event")
             self._counters.events_sent += 1
@@ -127,8 +143,12 @@ class NatsOutbound:
         sender: AgentId | None,
         request_id: str,
         limit: float,
+        trace_carrier: Mapping[str, str] | None = None,
     ) -> Any:
-        """Send an RPC to the owner of ``recipient``'s key; return its reply."""
+        """Send an RPC to the owner of ``recipient``'s key; return its reply.
+
+        ``trace_carrier`` travels in the request's metadata.
+        """
         owner = self._view.owner(recipient.type, recipient.key)
         if owner is None:
             self._counters.rpc_failed += 1
@@ -136,11 +156,13 @@ class NatsOutbound:
                 f"no worker serves agent type {recipient.type!r} "
                 f"(known: {', '.join(sorted(self._view.serving)) or 'none'})"
             )
-        if owner == self._worker_id:
-            return await self._call_here(message, recipient, sender, request_id, limit)
         try:
+            if owner == self._worker_id:
+                return await self._call_here(
+                    message, recipient, sender, request_id, limit, trace_carrier
+                )
             return await self._call_remote(
-                message, recipient, sender, request_id, limit, owner
+                message, recipient, sender, request_id, limit, owner, trace_carrier
             )
         except AgentgenError:
             self._counters.rpc_failed += 1
@@ -153,11 +175,14 @@ class NatsOutbound:
         sender: AgentId | None,
         request_id: str,
         limit: float,
+        trace_carrier: Mapping[str, str] | None,
     ) -> Any:
         local = self._local
         reply = local.send_eagerly(message, recipient, sender, request_id)
         if reply is None:
-            reply = await local.request(message, recipient, sender, request_id)
+            reply = await local.request(
+                message, recipient, sender, request_id, trace_carrier=trace_carrier
+            )
         elif reply.done():
             return reply_outcome(reply)
         return await await_reply(self._deadlines, reply, recipient, limit)
@@ -170,13 +195,20 @@ class NatsOutbound:
         request_id: str,
         limit: float,
         owner: str,
+        trace_carrier: Mapping[str, str] | None,
     ) -> Any:
         from nats.errors import ConnectionClosedError, NoRespondersError
         from nats.errors import TimeoutError as NatsTimeout
 
         type_name, data = self._codec.encode(message, PROTOBUF_CONTENT_TYPE)
         frame = request_frame(
-            request_id, recipient, sender, type_name, PROTOBUF_CONTENT_TYPE, data
+            request_id,
+            recipient,
+            sender,
+            type_name,
+            PROTOBUF_CONTENT_TYPE,
+            data,
+            trace_carrier,
         )
         check_frame_size(len(frame), self._codec.max_message_size, "the request")
         self._counters.rpc_sent += 1

@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 
     from nats.aio.client import Client
     from nats.aio.subscription import Subscription as NatsSubscription
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
+    from ..telemetry.metrics import MetricSet
 
 __all__ = ["NatsWorkerRuntime"]
 
@@ -80,11 +84,17 @@ class NatsWorkerRuntime(BaseRuntime):
         mailbox_capacity: int = DEFAULT_MAILBOX_CAPACITY,
         backlog_limit: int = DEFAULT_BACKLOG_LIMIT,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        trace_links_only: bool = False,
     ) -> None:
         super().__init__(
             rpc_timeout=rpc_timeout,
             mailbox_capacity=mailbox_capacity,
             backlog_limit=backlog_limit,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            trace_links_only=trace_links_only,
         )
         self.settings = NatsSettings.resolve(
             servers,
@@ -168,6 +178,8 @@ class NatsWorkerRuntime(BaseRuntime):
         parts = (client, self.subjects, self.worker_id, self.view, self.local, codec)
         self._outbound = NatsOutbound(*parts, self.counters, self._deadlines)
         inbound = self._inbound = NatsInbound(*parts, self.counters)
+        telemetry = self._telemetry
+        inbound.tracing = telemetry is not None and telemetry.tracing is not None
         for subject, handler in (
             (self.subjects.events(self.worker_id), inbound.on_event),
             (self.subjects.requests(self.worker_id), inbound.on_request),
@@ -247,6 +259,13 @@ class NatsWorkerRuntime(BaseRuntime):
                 logger.debug("closing the NATS client failed: %s", error)
         self.local.instances.on_create = None
 
+    def _metric_set(self) -> MetricSet:
+        from ..telemetry import catalog
+
+        metric_set = super()._metric_set()
+        catalog.add_counters(metric_set, "nats", catalog.NATS_COUNTERS, self.counters)
+        return metric_set
+
     # -- state -----------------------------------------------------------------
 
     async def checkpoint(self, agent_ids: Iterable[AgentId] | None = None) -> int:
@@ -306,13 +325,16 @@ class NatsWorkerRuntime(BaseRuntime):
         owning the key. Core NATS delivers at most once: see the README.
         """
         self._require_running()
-        assert self._outbound is not None
-        await self._outbound.publish(
-            message,
-            self.resolve_topic(message, topic_id),
-            sender,
-            message_id or self._ids.next(),
-        )
+        outbound = self._outbound
+        assert outbound is not None
+        topic = self.resolve_topic(message, topic_id)
+        message_id = message_id or self._ids.next()
+        telemetry = self._telemetry
+        if telemetry is None:
+            await outbound.publish(message, topic, sender, message_id)
+            return
+        with telemetry.publishing(topic, message, message_id, sender) as carrier:
+            await outbound.publish(message, topic, sender, message_id, carrier)
 
     async def send_message(
         self,
@@ -331,11 +353,14 @@ class NatsWorkerRuntime(BaseRuntime):
         after ``timeout`` (default ``rpc_timeout``); never a hang.
         """
         self._require_running()
-        assert self._outbound is not None
-        return await self._outbound.call(
-            message,
-            recipient,
-            sender,
-            message_id or self._ids.next(),
-            self.rpc_timeout if timeout is None else timeout,
-        )
+        outbound = self._outbound
+        assert outbound is not None
+        request_id = message_id or self._ids.next()
+        limit = self.rpc_timeout if timeout is None else timeout
+        telemetry = self._telemetry
+        if telemetry is None:
+            return await outbound.call(message, recipient, sender, request_id, limit)
+        with telemetry.sending(recipient, message, request_id, sender) as carrier:
+            return await outbound.call(
+                message, recipient, sender, request_id, limit, carrier
+            )

@@ -1,8 +1,9 @@
 """Every metric agentgen exports: names, kinds, units and descriptions.
 
-Counters are the fields of ``WorkerCounters`` and ``HostCounters``, named
-``agentgen.worker.<field>`` and ``agentgen.host.<field>`` (Prometheus:
-``agentgen_worker_<field>_total``); gauges and histograms are below. Each
+Counters are the fields of ``WorkerCounters``, ``HostCounters`` and
+``NatsCounters``, named ``agentgen.worker.<field>``, ``agentgen.host.<field>``
+and ``agentgen.nats.<field>`` (Prometheus: ``agentgen_worker_<field>_total``);
+gauges and histograms are below. Each
 runtime or host builds its :class:`~.metrics.MetricSet` from these.
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "HOST_HELD_EVENTS",
     "HOST_QUEUED_FRAMES",
     "HOST_RPC_DURATION",
+    "NATS_COUNTERS",
     "QUEUED_MESSAGES",
     "RPC_DURATION",
     "WORKER_COUNTERS",
@@ -134,8 +136,35 @@ HOST_COUNTERS: Final[Mapping[str, str]] = {
 }
 
 
+NATS_COUNTERS: Final[Mapping[str, str]] = {
+    "published": "Publishes sent or queued locally.",
+    "events_sent": "Event messages sent to other workers.",
+    "events_received": "Event messages received from other workers.",
+    "events_delivered": "Events queued for local agents (one per recipient).",
+    "events_forwarded": "Events sent on to the worker now owning their keys.",
+    "events_unrouted": "Events for agent types nobody serves, or forwarded too "
+    "often.",
+    "rpc_sent": "RPC requests sent to other workers.",
+    "rpc_served": "RPC requests queued for local agents.",
+    "rpc_forwarded": "RPC requests sent on to the worker now owning their key.",
+    "rpc_failed": "RPCs sent that failed.",
+    "malformed_frames": "Messages skipped as malformed or undecodable.",
+    "unknown_frames": "Frames of no known kind skipped.",
+    "malformed_entries": "Routing entries in the bucket that could not be read.",
+    "routing_changes": "Changes of the routing state seen.",
+    "lease_renewals_failed": "Lease renewals that failed (retried).",
+    "reconnects": "Reconnections to NATS.",
+    "slow_consumer_drops": "Messages the NATS client dropped: the worker fell "
+    "behind.",
+    "states_saved": "Agent states written to the bucket (handoffs, checkpoints).",
+    "states_restored": "Agent states taken over from another worker.",
+    "states_lost": "Handed-over states that did not arrive in time.",
+    "internal_errors": "Errors while handling a received message.",
+}
+
+
 class Counters(Protocol):
-    """``WorkerCounters`` or ``HostCounters``."""
+    """``WorkerCounters``, ``HostCounters`` or ``NatsCounters``."""
 
     def snapshot(self) -> dict[str, int]:
         """The current values, by name."""
