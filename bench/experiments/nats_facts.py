@@ -1,6 +1,6 @@
 """Experiment: the nats-py and JetStream KV facts ``docs/nats-notes.md`` reports.
 
-Starts real servers on loopback (``tests/natsio/servers.py``: stores in a
+Starts real servers on loopback (``tests/support/nats_servers.py``: stores in a
 temporary folder, stopped by pid) and prints one JSON object per fact:
 
 * ``core``: request/reply, no responders, headers, queue groups;
@@ -43,11 +43,7 @@ from nats.js.api import KeyValueConfig
 from nats.js.kv import KeyValue
 
 from agentgen.nats_server import find_nats_server, server_version
-
-from .. import shared  # noqa: F401  (puts tests/ on sys.path for natsio)
-
-# isort: split
-from natsio.servers import NatsCluster, start_cluster, start_server
+from tests.support.nats_servers import NatsCluster, start_cluster, start_server
 
 T = TypeVar("T")
 EVENT_WAIT = 5.0

@@ -1,4 +1,4 @@
-"""Generated agents and clients at work on InProcessRuntime.
+"""Generated agents and clients at work, in process and on a NATS worker.
 
 The golden contracts are compiled by real protoc; the agents are the user code
 in ``tests/golden/user/golden_impl.py``.
@@ -30,9 +30,12 @@ from agentgen.runtime import (
     TypeSubscription,
     UndeliverableError,
 )
+from agentgen.runtime.nats import NatsWorkerRuntime
 from tests.support.protoc import importable
 
 from .golden import GOLDEN_DIR
+
+Runtime = InProcessRuntime | NatsWorkerRuntime
 
 USER_CODE = GOLDEN_DIR / "user"
 RPC_TIMEOUT_SECONDS = 10.0
@@ -59,16 +62,33 @@ def golden(golden_out: Path) -> Iterator[Golden]:
         yield Golden()
 
 
-@pytest.fixture
-async def runtime() -> AsyncIterator[InProcessRuntime]:
-    rt = InProcessRuntime(rpc_timeout=RPC_TIMEOUT_SECONDS)
+@pytest.fixture(params=["in-process", "nats"])
+async def runtime(
+    request: pytest.FixtureRequest, nats_namespace: str
+) -> AsyncIterator[Runtime]:
+    """The runtime the generated agents run on: in process, or one NATS worker.
+
+    (One NATS worker owns every key: its deliveries take the same local path
+    as in process; the cross-worker paths are tested in tests/nats.)
+    """
+    rt: Runtime
+    if request.param == "nats":
+        server = request.getfixturevalue("nats_session_server")
+        rt = NatsWorkerRuntime(
+            server.url,
+            namespace=nats_namespace,
+            lease=3,
+            rpc_timeout=RPC_TIMEOUT_SECONDS,
+        )
+    else:
+        rt = InProcessRuntime(rpc_timeout=RPC_TIMEOUT_SECONDS)
     await rt.start()
     yield rt
     if rt.is_running:
         await rt.stop()
 
 
-async def _assistant(runtime: InProcessRuntime, golden: Golden, key: str) -> Any:
+async def _assistant(runtime: Runtime, golden: Golden, key: str) -> Any:
     agent = await runtime.get_agent(AgentId("Assistant", key))
     assert isinstance(agent, golden.user.Assistant)
     return agent
@@ -84,7 +104,7 @@ def _handled(agent: Any) -> list[tuple[str, str, str]]:
 
 
 async def test_register_registers_the_type_and_its_subscriptions(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     agent_type = await golden.user.Assistant.register(runtime)
 
@@ -110,7 +130,7 @@ def _subscribed_to(subscription: Subscription) -> str:
 
 
 async def test_published_messages_reach_type_prefix_and_default_subscriptions(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     await golden.user.Assistant.register(runtime)
     m = golden.messages
@@ -135,7 +155,7 @@ async def test_published_messages_reach_type_prefix_and_default_subscriptions(
 
 
 async def test_publish_without_topic_uses_the_message_default_topic(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     await golden.user.Assistant.register(runtime)
     m = golden.messages
@@ -152,14 +172,14 @@ async def test_publish_without_topic_uses_the_message_default_topic(
 
 
 async def test_publish_without_topic_or_default_topic_is_refused(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     with pytest.raises(NoDefaultTopicError, match=r"chat\.v1\.Reply"):
         await runtime.publish_message(golden.messages.Reply(text="x"))
 
 
 async def test_typed_client_rpcs_return_typed_replies(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     await golden.user.Assistant.register(runtime)
     client = golden.agents.AssistantClient(runtime, "c7")
@@ -182,7 +202,7 @@ async def test_typed_client_rpcs_return_typed_replies(
 
 
 async def test_empty_handlers_return_none_to_the_client(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     await golden.user.Assistant.register(runtime)
     client = golden.agents.AssistantClient(runtime, "c8")
@@ -197,7 +217,7 @@ async def test_empty_handlers_return_none_to_the_client(
 
 
 async def test_a_raising_handler_makes_the_client_raise_remote_error(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     await golden.user.Assistant.register(runtime)
     client = golden.agents.AssistantClient(runtime)
@@ -210,7 +230,7 @@ async def test_a_raising_handler_makes_the_client_raise_remote_error(
 
 
 async def test_rpc_to_an_unregistered_agent_type_raises_at_once(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     client = golden.agents.ModeratorClient(runtime)
 
@@ -219,7 +239,7 @@ async def test_rpc_to_an_unregistered_agent_type_raises_at_once(
 
 
 async def test_agents_with_nested_and_well_known_types(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     await golden.user.Sink.register(runtime, agent_type="sink")
     client = golden.kitchen_agents.SinkClient(runtime, agent_type="sink")
@@ -238,7 +258,7 @@ async def test_agents_with_nested_and_well_known_types(
 
 
 async def test_agents_from_a_file_without_package_and_an_editions_file(
-    runtime: InProcessRuntime, golden: Golden
+    runtime: Runtime, golden: Golden
 ) -> None:
     await golden.user.Echo.register(runtime)
     await golden.user.Bookkeeper.register(runtime)

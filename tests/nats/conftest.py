@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from .servers import NatsCluster, NatsServer, start_cluster, start_server
+from tests.support.nats_servers import (
+    NatsCluster,
+    NatsServer,
+    start_cluster,
+    start_server,
+)
 
 
 @pytest.fixture

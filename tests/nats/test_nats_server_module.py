@@ -21,8 +21,7 @@ from agentgen.nats_server import (
     server_version,
     wait_until_ready,
 )
-
-from .servers import HOST, NatsServer, free_ports
+from tests.support.nats_servers import HOST, NatsServer, free_ports
 
 
 def _fake_executable(folder: Path) -> Path:

@@ -18,7 +18,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import KeyValueConfig
 
-from .servers import HOST, NatsCluster, NatsServer
+from tests.support.nats_servers import HOST, NatsCluster, NatsServer
 
 T = TypeVar("T")
 

@@ -8,7 +8,6 @@ across gRPC workers alike.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,12 +21,11 @@ from agentgen.runtime import (
     AgentId,
     AgentRuntime,
     Handler,
-    InProcessRuntime,
     MessageContext,
     RemoteError,
     TopicId,
 )
-from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
+from tests.support.runtimes import RUNTIME_KINDS, runtime_pair, until_routed
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -112,30 +110,23 @@ class Setup:
     flaky: FirstTimeFails
 
 
-@contextlib.asynccontextmanager
-async def in_process() -> AsyncIterator[tuple[AgentRuntime, AgentRuntime]]:
-    async with InProcessRuntime(rpc_timeout=WAIT) as runtime:
-        yield runtime, runtime
-
-
-@contextlib.asynccontextmanager
-async def over_grpc() -> AsyncIterator[tuple[AgentRuntime, AgentRuntime]]:
-    async with (
-        GrpcHost("127.0.0.1:0") as host,
-        GrpcWorkerRuntime(host.address, rpc_timeout=WAIT) as callee,
-        GrpcWorkerRuntime(host.address, rpc_timeout=WAIT) as caller,
-    ):
-        yield callee, caller
-
-
-@pytest.fixture(params=["in-process", "grpc"])
-async def setup(request: pytest.FixtureRequest) -> AsyncIterator[Setup]:
-    runtimes = in_process() if request.param == "in-process" else over_grpc()
-    async with runtimes as (callee, caller):
+@pytest.fixture(params=RUNTIME_KINDS)
+async def setup(
+    request: pytest.FixtureRequest, nats_namespace: str
+) -> AsyncIterator[Setup]:
+    nats_url = (
+        request.getfixturevalue("nats_session_server").url
+        if request.param == "nats"
+        else None
+    )
+    async with runtime_pair(
+        request.param, nats_url=nats_url, namespace=nats_namespace, rpc_timeout=WAIT
+    ) as (callee, caller):
         seen = Seen()
         flaky = FirstTimeFails(seen)
         await callee.register_agent_class(Fragile, lambda: Fragile(seen))
         await callee.register_factory("flaky", flaky)  # no subscriptions
+        await until_routed(caller, "fragile", "flaky")
         yield Setup(callee, caller, seen, flaky)
 
 

@@ -13,6 +13,8 @@ same owner from the same view.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -100,6 +102,7 @@ class RoutingView:
         """Every live worker's subscriptions."""
         self.version = 0
         self._owners = BoundedCache[tuple[str, str], str | None]()
+        self._changes = asyncio.Event()
 
     def put(self, entry: WorkerEntry) -> None:
         """A worker joined or changed what it serves."""
@@ -139,6 +142,13 @@ class RoutingView:
     def _changed(self) -> None:
         self.version += 1
         self._owners.clear()
+        self._changes.set()
+
+    async def wait_changed(self, timeout: float) -> None:
+        """Return at the next change, or after ``timeout`` seconds."""
+        self._changes.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changes.wait(), timeout)
 
     def owner(self, agent_type: str, key: str) -> str | None:
         """The worker serving ``agent_type/key`` (``None``: none serves the type)."""

@@ -266,6 +266,25 @@ class NatsWorkerRuntime(BaseRuntime):
         catalog.add_counters(metric_set, "nats", catalog.NATS_COUNTERS, self.counters)
         return metric_set
 
+    async def wait_for_agent_types(
+        self, *agent_types: str, timeout: float = 10.0
+    ) -> None:
+        """Return once some worker serves each of ``agent_types`` (as seen here).
+
+        For callers started before their callees: an RPC to a type nobody
+        serves yet fails at once. ``TimeoutError`` naming the missing types.
+        """
+        self._require_running()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while missing := [t for t in agent_types if t not in self.view.serving]:
+            if loop.time() >= deadline:
+                raise TimeoutError(
+                    f"no worker served {', '.join(map(repr, missing))} within "
+                    f"{timeout:g} s (namespace {self.subjects.namespace!r})"
+                )
+            await self.view.wait_changed(deadline - loop.time())
+
     # -- state -----------------------------------------------------------------
 
     async def checkpoint(self, agent_ids: Iterable[AgentId] | None = None) -> int:
