@@ -36,6 +36,13 @@ class Arrivals:
                 await self._changed.wait()
         return self.values()
 
+    async def wait_for_value(self, value: str, timeout: float = 10.0) -> None:
+        """Wait until a message with ``value`` arrived."""
+        async with asyncio.timeout(timeout):
+            while value not in self.values():
+                self._changed.clear()
+                await self._changed.wait()
+
     def values(self) -> list[str]:
         return [value for _, value, _ in self.items]
 

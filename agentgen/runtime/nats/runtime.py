@@ -129,6 +129,14 @@ class NatsWorkerRuntime(BaseRuntime):
         self._inbound: NatsInbound | None = None
         self._subscriptions: list[NatsSubscription] = []
 
+    @property
+    def connected_url(self) -> str | None:
+        """The NATS server this worker is connected to now (``None``: none)."""
+        client = self._client
+        if client is None or not client.is_connected or client.connected_url is None:
+            return None
+        return client.connected_url.geturl()
+
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
