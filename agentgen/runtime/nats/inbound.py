@@ -74,8 +74,10 @@ class NatsInbound:
         self._local = local
         self._codec = codec
         self._counters = counters
-        self._reader = FrameReader(counters, logger, "NATS subject {}")
         self._logged = FirstTimes()
+        self._reader = FrameReader(
+            counters, logger, "NATS subject {}", once=self._logged
+        )
         self.tracing = False
         """Whether received trace contexts are read (set when tracing is on)."""
         self.responding: set[asyncio.Future[None]] = set()

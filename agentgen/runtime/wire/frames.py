@@ -20,7 +20,7 @@ from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
 from ..ids import AgentId
-from ..log_text import clip
+from ..log_text import FirstTimes, clip
 from ..subscriptions import Subscription, TypePrefixSubscription, TypeSubscription
 from .rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 
@@ -96,21 +96,32 @@ class FrameReader:
     """How a receiver reads frames; skips are counted and logged.
 
     ``origin`` names where frames come from in log lines, with ``{}`` for
-    the client id (e.g. ``"client {}"``). ``logger`` is the receiver's own.
-    Nothing here raises for bad bytes: a malformed frame or one of no known
-    kind yields ``None``.
+    the client id (e.g. ``"client {}"``). ``logger`` is the receiver's own;
+    with ``once``, each kind of skip is logged the first time only (every
+    one is counted). Nothing here raises for bad bytes: a malformed frame or
+    one of no known kind yields ``None``.
     """
 
-    __slots__ = ("_counters", "logger", "origin")
+    __slots__ = ("_counters", "_once", "logger", "origin")
 
     def __init__(
-        self, counters: IntakeCounters, logger: logging.Logger, origin: str
+        self,
+        counters: IntakeCounters,
+        logger: logging.Logger,
+        origin: str,
+        *,
+        once: FirstTimes | None = None,
     ) -> None:
         self._counters = counters
+        self._once = once
         self.logger = logger
         """Where skipped frames are logged."""
         self.origin = origin
         """Where frames come from, for log lines (``{}``: the client id)."""
+
+    def logs(self, kind: str) -> bool:
+        """Whether a skip of ``kind`` is to be logged now."""
+        return self._once is None or self._once.first(kind)
 
     def read(self, frame: bytes, client_id: str) -> tuple[str, pb.Message] | None:
         """The kind (:data:`EVENT`, :data:`REQUEST`, :data:`RESPONSE`) and message."""
@@ -118,21 +129,23 @@ class FrameReader:
             message = pb.Message.FromString(frame)
         except DecodeError as error:
             self._counters.malformed_frames += 1
-            self.logger.warning(
-                "skipped a malformed %d-byte frame from %s: %s",
-                len(frame),
-                self.origin.format(clip(client_id)),
-                error,
-            )
+            if self.logs("malformed"):
+                self.logger.warning(
+                    "skipped a malformed %d-byte frame from %s: %s",
+                    len(frame),
+                    self.origin.format(clip(client_id)),
+                    error,
+                )
             return None
         kind = message.WhichOneof("message")
         if kind is None:
             self._counters.unknown_frames += 1
-            self.logger.warning(
-                "skipped a %d-byte frame with no known message from %s",
-                len(frame),
-                self.origin.format(clip(client_id)),
-            )
+            if self.logs("no message"):
+                self.logger.warning(
+                    "skipped a %d-byte frame with no known message from %s",
+                    len(frame),
+                    self.origin.format(clip(client_id)),
+                )
             return None
         return kind, message
 
