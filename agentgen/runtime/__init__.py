@@ -2,8 +2,9 @@
 
 Names follow autogen_core where they exist (``AgentId``, ``TopicId``,
 ``TypeSubscription``, ``MessageContext``, ``publish_message``,
-``send_message``). ``GrpcWorkerRuntime`` and ``GrpcHost`` are imported
-lazily so that in-process users do not pay for importing grpc.
+``send_message``). ``GrpcWorkerRuntime``, ``GrpcHost`` and
+``NatsWorkerRuntime`` are imported lazily so that in-process users do not pay
+for importing grpc or nats-py.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
         ServerTls,
         TypeSharing,
     )
+    from .nats import NatsWorkerRuntime
 
 __all__ = [
     "DEFAULT_MAILBOX_CAPACITY",
@@ -90,6 +92,7 @@ __all__ = [
     "MessageContext",
     "MessageSerializer",
     "MessageTooLargeError",
+    "NatsWorkerRuntime",
     "NoDefaultTopicError",
     "NotDeliveredError",
     "ProtobufJsonSerializer",
@@ -136,4 +139,8 @@ def __getattr__(name: str) -> Any:
         from . import grpc
 
         return getattr(grpc, name)
+    if name == "NatsWorkerRuntime":
+        from . import nats
+
+        return nats.NatsWorkerRuntime
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,7 @@
   neither side;
 * ``agentgen.runtime.grpc.host`` never imports ``agentgen.runtime.grpc.worker``,
   and the worker never imports the host;
+* the NATS transport and the gRPC one never import each other;
 * the transport-independent parts (``agentgen.runtime.local``, the
   subscription table, the base runtime, the in-process runtime) import no
   transport at all.
@@ -44,6 +45,8 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
     (f"{GRPC}.host", (f"{GRPC}.worker",)),
     (f"{GRPC}.worker", (f"{GRPC}.host",)),
     (f"{GRPC}.core_engine", (f"{GRPC}.worker", f"{GRPC}.host")),
+    ("agentgen.runtime.nats", (GRPC, "grpc")),
+    (GRPC, ("agentgen.runtime.nats", "nats")),
     *[
         (module, (GRPC, "grpc", "agentgen.runtime.nats", "nats"))
         for module in TRANSPORT_FREE
@@ -122,6 +125,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("agentgen.runtime
         (f"{GRPC}.worker.runtime", (f"{GRPC}.host",)),
         (f"{GRPC}.host.server", (f"{GRPC}.worker",)),
         ("agentgen.runtime.inprocess", (GRPC,)),
+        ("agentgen.runtime.nats.runtime", (GRPC, "grpc")),
     ],
 )
 def test_importing_a_layer_alone_loads_nothing_it_must_not(
