@@ -4,7 +4,8 @@ Standard library only. :func:`find_nats_server` locates the executable,
 :func:`server_command` builds the command line of a JetStream server (alone or
 as a cluster member) and :func:`wait_until_ready` waits, within a deadline,
 until a started server accepts clients. Starting and stopping the process is
-the caller's (``subprocess.Popen``, then ``terminate``/``kill`` by its pid).
+the caller's (``subprocess.Popen``, then :func:`stop_server` by its pid), or
+:func:`start_server` does it all for one server on a free loopback port.
 """
 
 from __future__ import annotations
@@ -36,10 +37,13 @@ __all__ = [
     "ClusterMember",
     "NatsServerNotFoundError",
     "NatsServerNotReadyError",
+    "RunningServer",
     "find_nats_server",
     "nats_url",
     "server_command",
     "server_version",
+    "start_server",
+    "stop_server",
     "wait_until_ready",
 ]
 
@@ -310,3 +314,71 @@ def wait_until_ready(
         f"nats-server '{server_name}' not ready on {host}:{port} within "
         f"{timeout:g}s{other}"
     )
+
+
+def stop_server(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
+    """SIGTERM a server by its pid; SIGKILL it if it outlives ``timeout``."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait(timeout)
+
+
+@dataclass
+class RunningServer:
+    """A ``nats-server`` started by :func:`start_server`; stop it with :meth:`stop`."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_file: Path
+
+    def stop(self) -> int:
+        """Stop it by its pid (SIGTERM, then SIGKILL); its exit code."""
+        return stop_server(self.process)
+
+
+def start_server(
+    store_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    executable: str | os.PathLike[str] | None = None,
+    timeout: float = 10.0,
+) -> RunningServer:
+    """Start one JetStream server (a free port unless ``port``); return once ready.
+
+    Its store and log (``nats-server.log``) go to ``store_dir``. Raises
+    :class:`NatsServerNotFoundError` or :class:`NatsServerNotReadyError`.
+    """
+    binary = find_nats_server(executable)
+    if port is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+    store_dir.mkdir(parents=True, exist_ok=True)
+    log_file = store_dir / "nats-server.log"
+    name = f"agentgen-{port}"
+    process = subprocess.Popen(
+        server_command(
+            binary,
+            host=host,
+            port=port,
+            store_dir=store_dir,
+            server_name=name,
+            log_file=log_file,
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until_ready(
+            process, host=host, port=port, server_name=name, timeout=timeout
+        )
+    except BaseException:
+        stop_server(process)
+        raise
+    return RunningServer(nats_url(host, port), process, log_file)

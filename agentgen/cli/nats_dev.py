@@ -30,6 +30,7 @@ from agentgen.nats_server import (
     nats_url,
     server_command,
     server_version,
+    stop_server,
     wait_until_ready,
 )
 
@@ -111,7 +112,7 @@ def run_dev_server(
                         f"{_last_error(log_file)}; log: {display_path(log_file)}"
                     )
         finally:
-            _stop(process)
+            stop_server(process, STOP_TIMEOUT)
     print(f"agentgen nats on {url} stopped", file=sys.stderr, flush=True)
 
 
@@ -179,15 +180,3 @@ def _last_error(log_file: Path) -> str:
             if level in line:
                 return ": " + line.split(level, 1)[1].strip()
     return ""
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server by its pid; SIGKILL it if it outlives the grace."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-            return
-        except subprocess.TimeoutExpired:
-            process.kill()
-    process.wait(STOP_TIMEOUT)

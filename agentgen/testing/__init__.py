@@ -2,7 +2,8 @@
 
 Install with ``pip install 'agentgen[testing]'``; the plugin
 (:mod:`agentgen.testing.plugin`) is then loaded by pytest and brings the
-fixtures ``agentgen_runtime``, ``agentgen_host``, ``agentgen_worker`` and
+fixtures ``agentgen_runtime``, ``agentgen_host``, ``agentgen_worker``,
+``agentgen_nats_server``, ``agentgen_nats_worker`` and
 ``agentgen_deliveries``. Outside fixtures:
 
 * :class:`Deliveries` records what the agents of runtimes handle and waits
@@ -30,13 +31,14 @@ if TYPE_CHECKING:
         Sent,
         UnexpectedSendError,
     )
-    from .workers import WorkerFactory
+    from .workers import NatsWorkerFactory, WorkerFactory
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Deliveries",
     "Delivery",
     "HandlerHarness",
+    "NatsWorkerFactory",
     "Published",
     "RecordingRuntime",
     "Responder",
@@ -51,6 +53,7 @@ _LAZY: dict[str, str] = {
     "Delivery": "deliveries",
     "HandlerHarness": "harness",
     "WorkerFactory": "workers",
+    "NatsWorkerFactory": "workers",
     "Published": "recording",
     "RecordingRuntime": "recording",
     "Responder": "recording",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 import pytest
 
 from .deadlines import START_TIMEOUT, STOP_TIMEOUT, deadline
-from .workers import WorkerFactory
+from .workers import NatsWorkerFactory, WorkerFactory
 
 try:
     import pytest_asyncio
@@ -24,6 +24,9 @@ except ImportError:  # agentgen installed without its testing extra
     pytest_asyncio = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from agentgen.nats_server import RunningServer
     from agentgen.runtime import InProcessRuntime
     from agentgen.runtime.grpc import GrpcHost
 
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = [
     "agentgen_deliveries",
     "agentgen_host",
+    "agentgen_nats_server",
+    "agentgen_nats_worker",
     "agentgen_runtime",
     "agentgen_worker",
 ]
@@ -152,6 +157,56 @@ async def agentgen_worker(
             assert reply.text == "Hello, Ada!"
     """
     factory = WorkerFactory(agentgen_host.address, _requested_deliveries(request))
+    try:
+        yield factory
+    finally:
+        await factory.stop_all()
+
+
+@pytest.fixture
+def agentgen_nats_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A ``nats-server`` with JetStream on a free port of 127.0.0.1, stopped after.
+
+    ``agentgen_nats_server.url`` is its ``nats://`` URL; its store is in the
+    test's ``tmp_path``. The executable is found as ``agentgen nats`` finds it
+    (``pip install 'agentgen[nats-server]'`` installs one). Example::
+
+        def test_url(agentgen_nats_server):
+            assert agentgen_nats_server.url.startswith("nats://127.0.0.1:")
+    """
+    from agentgen.nats_server import start_server
+
+    server = start_server(tmp_path / "agentgen-nats")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@_async_fixture
+async def agentgen_nats_worker(
+    agentgen_nats_server: RunningServer, request: pytest.FixtureRequest
+) -> AsyncIterator[NatsWorkerFactory]:
+    """Makes started ``NatsWorkerRuntime``s on ``agentgen_nats_server``.
+
+    The workers of one test share a namespace of its own; ``await
+    agentgen_nats_worker(**options)`` returns a new one (options go to
+    ``NatsWorkerRuntime``); all are stopped after the test. Example::
+
+        async def test_two_workers(agentgen_nats_worker):
+            agents, user = await agentgen_nats_worker(), await agentgen_nats_worker()
+            await Greeter.register(agents)
+            await user.wait_for_agent_types("Greeter")
+            reply = await GreeterClient(user).say_hello(pb.Greet(name="Ada"))
+            assert reply.text == "Hello, Ada!"
+    """
+    import uuid
+
+    factory = NatsWorkerFactory(
+        agentgen_nats_server.url,
+        f"test-{uuid.uuid4().hex[:12]}",
+        _requested_deliveries(request),
+    )
     try:
         yield factory
     finally:

@@ -1,7 +1,7 @@
-"""The ``agentgen_worker`` fixture's factory of gRPC workers.
+"""The factories of the ``agentgen_worker`` and ``agentgen_nats_worker`` fixtures.
 
-Imports nothing heavy: the gRPC runtime is imported when the first worker
-is made, so tests that never use gRPC never import grpc.
+Import nothing heavy: a runtime is imported when the first worker is made,
+so tests that never use gRPC (or NATS) never import grpc (or nats-py).
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 from .deadlines import START_TIMEOUT, STOP_TIMEOUT, deadline
 
 if TYPE_CHECKING:
+    from agentgen.runtime import BaseRuntime
     from agentgen.runtime.grpc import GrpcWorkerRuntime
+    from agentgen.runtime.nats import NatsWorkerRuntime
 
     from .deliveries import Deliveries
 
-__all__ = ["WorkerFactory"]
+__all__ = ["NatsWorkerFactory", "WorkerFactory"]
 
 
 class WorkerFactory:
@@ -43,13 +45,13 @@ class WorkerFactory:
         from agentgen.runtime.grpc import GrpcWorkerRuntime
 
         worker = GrpcWorkerRuntime(host_address or self.host_address, **options)
-        if self._deliveries is not None:
-            self._deliveries.watch(worker)
-        what = f"the worker of {worker.host_address}"
-        async with deadline(START_TIMEOUT, f"starting {what} timed out"):
-            await worker.start()
+        await _start(
+            worker,
+            f"the worker of {worker.host_address}",
+            self._deliveries,
+            self._stack,
+        )
         self.workers.append(worker)
-        self._stack.push_async_callback(_stop, worker, what)
         return worker
 
     async def stop_all(self) -> None:
@@ -57,6 +59,55 @@ class WorkerFactory:
         await self._stack.aclose()
 
 
-async def _stop(worker: GrpcWorkerRuntime, what: str) -> None:
+class NatsWorkerFactory:
+    """Makes started ``NatsWorkerRuntime``s on a NATS server (``agentgen_nats_worker``).
+
+    Every worker of one test shares a namespace of the test's own (its
+    routing state and subjects); keyword arguments go to
+    ``NatsWorkerRuntime``. :meth:`stop_all` stops them, the last made first.
+    """
+
+    def __init__(
+        self, url: str, namespace: str, deliveries: Deliveries | None = None
+    ) -> None:
+        self.url = url
+        """The NATS server workers connect to."""
+        self.namespace = namespace
+        """The namespace the test's workers share."""
+        self.workers: list[NatsWorkerRuntime] = []
+        self._deliveries = deliveries
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __call__(self, **options: Any) -> NatsWorkerRuntime:
+        """A started worker of the test's namespace (lease 3 s unless told)."""
+        from agentgen.runtime.nats import NatsWorkerRuntime
+
+        options = {"namespace": self.namespace, "lease": 3.0, **options}
+        worker = NatsWorkerRuntime(self.url, **options)
+        await _start(
+            worker, f"the NATS worker on {self.url}", self._deliveries, self._stack
+        )
+        self.workers.append(worker)
+        return worker
+
+    async def stop_all(self) -> None:
+        """Stop every worker made, the last first (all of them, even if one fails)."""
+        await self._stack.aclose()
+
+
+async def _start(
+    worker: BaseRuntime,
+    what: str,
+    deliveries: Deliveries | None,
+    stack: contextlib.AsyncExitStack,
+) -> None:
+    if deliveries is not None:
+        deliveries.watch(worker)
+    async with deadline(START_TIMEOUT, f"starting {what} timed out"):
+        await worker.start()
+    stack.push_async_callback(_stop, worker, what)
+
+
+async def _stop(worker: BaseRuntime, what: str) -> None:
     async with deadline(STOP_TIMEOUT, f"stopping {what} timed out"):
         await worker.stop()

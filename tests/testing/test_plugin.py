@@ -26,6 +26,7 @@ PRELOADED = [
     for name in (
         "agentgen.runtime.grpc.host.server",
         "agentgen.runtime.grpc.worker.runtime",
+        "agentgen.runtime.nats.runtime",
         "agentgen.testing.deliveries",
         "agentgen.testing.workers",
     )
@@ -73,6 +74,23 @@ async def test_workers_through_the_host(
     assert [d.agent_id for d in agentgen_deliveries.matching(agent_type="Echo")] == [
         AgentId("Echo", "k")
     ]
+
+
+async def test_nats_workers(
+    agentgen_nats_server, agentgen_nats_worker, agentgen_deliveries
+):
+    assert agentgen_nats_server.url.startswith("nats://127.0.0.1:")
+    agents = await agentgen_nats_worker()
+    user = await agentgen_nats_worker(rpc_timeout=5)
+    assert agents.subjects.namespace == user.subjects.namespace
+    for cls in (Echo, Relay, Tally):
+        await agents.register_agent_class(cls)
+    await user.wait_for_agent_types("Relay", "Tally")
+    reply = await user.send_message(w.StringValue(value="hi"), AgentId("Relay", "k"))
+    assert reply.value == "relayed:hi"
+    await user.publish_message(w.Int64Value(value=4), TopicId("numbers"))
+    tallied = await agentgen_deliveries.wait_for(1, agent_type="Tally")
+    assert [d.message.value for d in tallied] == [4]
 """
 
 TIMED_OUT_WAIT = """
@@ -139,7 +157,7 @@ def test_the_fixtures_work_in_strict_and_auto_mode(
 ) -> None:
     project(pytester, mode, test_fixtures=FIXTURE_TESTS.format(mark=mark))
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 def test_a_timed_out_wait_fails_listing_what_was_received(
