@@ -15,9 +15,10 @@ import pytest
 
 from agentgen.runtime import UndeliverableError
 from agentgen.runtime.nats import NatsWorkerRuntime
+from tests.support.grpc_harness import wait_until
 from tests.support.nats_servers import NatsServer
 
-from .worker_process import COUNTER_TYPE
+from .worker_process import COUNTER_TYPE, Counter
 from .workers import Answer, Workers, ask_all, until_serving
 
 pytestmark = pytest.mark.timeout(180)
@@ -121,3 +122,38 @@ async def test_a_cleanly_stopped_worker_hands_its_agents_state_over(
     assert moved, "the leaving worker served no key"
     for key in keys:
         assert after[key] == Answer(started[1].name, 3), key  # counts went on
+
+
+async def test_keys_moving_to_a_joining_worker_take_their_state_along(
+    nats_session_server: NatsServer,
+    nats_namespace: str,
+    caller: NatsWorkerRuntime,
+) -> None:
+    keys = KEYS[:200]
+    url = nats_session_server.url
+
+    def counter(name: str) -> type[Counter]:
+        return type(f"Counter_{name}", (Counter,), {"worker_name": name})
+
+    async with NatsWorkerRuntime(url, namespace=nats_namespace, lease=LEASE) as a:
+        await a.register_agent_class(counter("a"))
+        await until_serving(caller, {a.worker_id})
+        assert {answer.count for answer in (await ask_all(caller, keys)).values()} == {
+            1
+        }
+        async with NatsWorkerRuntime(url, namespace=nats_namespace, lease=LEASE) as b:
+            await b.register_agent_class(counter("b"))
+            await until_serving(caller, {a.worker_id, b.worker_id})
+            moved = [
+                k for k in keys if caller.view.owner(COUNTER_TYPE, k) == b.worker_id
+            ]
+            assert moved
+            # a hands the agents whose keys b owns now over (idle ones at once).
+            await wait_until(
+                lambda: a.counters.states_saved == len(moved), "a's handover"
+            )
+            after = await ask_all(caller, keys)
+            for key in keys:
+                owner = "b" if key in moved else "a"
+                assert after[key] == Answer(owner, 2), key
+            assert b.counters.states_restored == len(moved)

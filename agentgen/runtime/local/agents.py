@@ -16,15 +16,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from types import CoroutineType
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..agent import Agent, Handler, expect_reply
 from ..context import MessageContext
 from ..ids import AgentId, TopicId
 from ..log_text import FirstTimes, clip
-from .eager import run_as_task
+from .eager import run_as_task, start_handler
 from .instances import AgentInstances
 from .mailbox import Backlog, Envelope, Mailbox, resume
 from .observers import DeliveryObserver
@@ -278,7 +277,14 @@ class LocalAgents:
             else:
                 method = getattr(agent, handler.method)
                 call, awaited = run_as_task(
-                    loop, caller, task, mailbox.context, _start, method, message, ctx
+                    loop,
+                    caller,
+                    task,
+                    mailbox.context,
+                    start_handler,
+                    method,
+                    message,
+                    ctx,
                 )
         except StopIteration as stop:
             if handler is not None:
@@ -329,6 +335,20 @@ class LocalAgents:
             agent_id,
         )
         return mailbox
+
+    async def evict(self, agent_id: AgentId) -> Agent | None:
+        """Forget an idle agent made here; ``None`` if busy or never made.
+
+        The agent is neither saved nor closed: the caller does (another
+        process serves its key now). Its next message makes a new one.
+        """
+        mailbox = self._mailboxes.get(agent_id)
+        if mailbox is not None:
+            if len(mailbox) or not mailbox.ready:
+                return None
+            del self._mailboxes[agent_id]
+            await mailbox.close()
+        return self.instances.agents.pop(agent_id, None)
 
     async def close(self, reason: str) -> None:
         """Stop delivering: cancel handlers, fail what is queued with ``reason``."""
@@ -423,20 +443,3 @@ class LocalAgents:
                 topic_id,
                 recipient.type,
             )
-
-
-def _start(
-    method: Callable[[Any, MessageContext], Awaitable[Any]],
-    message: Any,
-    ctx: MessageContext,
-) -> tuple[Coroutine[Any, Any, Any], Any]:
-    """Call a handler and run it up to its first await: the call, and what it
-    awaits. Raises ``StopIteration`` with the result if it did not await."""
-    call = method(message, ctx)
-    if type(call) is not CoroutineType:
-        call = _await(call)  # a plain method returning an awaitable
-    return call, call.send(None)
-
-
-async def _await(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable

@@ -18,10 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from asyncio.tasks import _enter_task, _leave_task
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from types import CoroutineType
 from typing import Any, TypeVar
 
-__all__ = ["run_as_task"]
+from ..context import MessageContext
+
+__all__ = ["run_as_task", "start_handler"]
 
 T = TypeVar("T")
 
@@ -47,3 +50,20 @@ def run_as_task(
     finally:
         _leave_task(loop, task)
         _enter_task(loop, caller)
+
+
+def start_handler(
+    method: Callable[[Any, MessageContext], Awaitable[Any]],
+    message: Any,
+    ctx: MessageContext,
+) -> tuple[Coroutine[Any, Any, Any], Any]:
+    """Call a handler and run it up to its first await: the call, and what it
+    awaits. Raises ``StopIteration`` with the result if it did not await."""
+    call = method(message, ctx)
+    if type(call) is not CoroutineType:
+        call = _await(call)  # a plain method returning an awaitable
+    return call, call.send(None)
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable

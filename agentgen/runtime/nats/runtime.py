@@ -128,6 +128,8 @@ class NatsWorkerRuntime(BaseRuntime):
         self._outbound: NatsOutbound | None = None
         self._inbound: NatsInbound | None = None
         self._subscriptions: list[NatsSubscription] = []
+        self._rebalancing: asyncio.Task[None] | None = None
+        self._leaving = False
 
     @property
     def connected_url(self) -> str | None:
@@ -147,6 +149,7 @@ class NatsWorkerRuntime(BaseRuntime):
         """
         self.worker_id = os.urandom(6).hex()
         self.view = RoutingView()
+        self._leaving = False
         await super().start()
         try:
             await self._join()
@@ -173,6 +176,7 @@ class NatsWorkerRuntime(BaseRuntime):
             lease=self._lease,
             replicas=self._replicas,
             timeout=self.settings.connect_timeout,
+            on_change=self._routing_changed,
         )
         kv = await membership.open()
         handoff = self._handoff = Handoff(
@@ -221,10 +225,51 @@ class NatsWorkerRuntime(BaseRuntime):
                 "routing state not resynchronised after reconnecting: %s", error
             )
 
+    def _routing_changed(self) -> None:
+        if self._leaving or self._handoff is None:
+            return
+        if self._rebalancing is None or self._rebalancing.done():
+            self._rebalancing = asyncio.create_task(
+                self._rebalance(), name="agentgen-nats-rebalance"
+            )
+
+    async def _rebalance(self) -> None:
+        """Hand over the idle agents whose keys another worker owns now.
+
+        Their state goes to the bucket, where the new owner loads it; an agent
+        busy right now is handed over at a later change, or when it stops.
+        """
+        assert self._handoff is not None
+        states: dict[AgentId, Mapping[str, Any]] = {}
+        for agent_id in list(self.local.instances.agents):
+            owner = self.view.owner(agent_id.type, agent_id.key)
+            if owner in (None, self.worker_id):
+                continue
+            agent = await self.local.evict(agent_id)
+            if agent is None:
+                continue
+            try:
+                states[agent_id] = await agent.save_state()
+                await agent.close()
+            except Exception:
+                logger.exception("agent %s failed to hand over its state", agent_id)
+        if states:
+            try:
+                await self._handoff.write(states)
+            except Exception as error:
+                logger.warning("could not hand %d agents over: %s", len(states), error)
+            logger.info(
+                "handed %d agents over to the workers now owning their keys",
+                len(states),
+            )
+
     async def stop(self) -> None:
         """Hand the agents' state over, leave the routing state, disconnect."""
         if not self.is_running:
             return
+        self._leaving = True
+        if self._rebalancing is not None:
+            await asyncio.gather(self._rebalancing, return_exceptions=True)
         if self._membership is not None and self._membership.kv is not None:
             await self._hand_over()
         await super().stop()
