@@ -291,7 +291,13 @@ class NatsWorkerRuntime(BaseRuntime):
                 "state as it is",
                 self._handoff_timeout,
             )
-        await self.checkpoint(agents)
+        try:
+            await self.checkpoint(agents)
+        except Exception as error:  # the bucket is unreachable: nothing to do
+            self.counters.states_lost += len(agents)
+            logger.error(
+                "the state of %d agents was not handed over: %s", len(agents), error
+            )
 
     async def _on_stop(self) -> None:
         for subscription in self._subscriptions:
