@@ -24,9 +24,8 @@ import pytest
 from tests.cli.host_process import HostProcess, host_process
 from tests.support import REPO_ROOT
 from tests.support.child_processes import child_environment, end_process
-from tests.support.protoc import GencodeError, compile_protos
+from tests.support.protoc import compile_protos
 
-from .gencode import compile_xlang_hello_for_autogen
 from .peer_process import Event, PeerLauncher, PeerProcess
 
 pytestmark = pytest.mark.timeout(120)
@@ -35,21 +34,6 @@ HELLO_DIR = REPO_ROOT / "examples" / "hello"
 WAIT_SECONDS = 30.0
 GOODBYE = "*** HelloAgents/python said Goodbye ***"
 """The Output agentgen's HelloAgent sends when the conversation is closed."""
-WILD_HELLO = "^v^v^v---Wild Hello from Python!---^v^v^v"
-"""The Output the AutoGen side publishes."""
-
-
-@pytest.fixture(scope="session")
-def xlang_hello_gencode(
-    autogen_python: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The sample's messages, compiled by the AutoGen venv (package ``protos``)."""
-    try:
-        return compile_xlang_hello_for_autogen(
-            autogen_python, tmp_path_factory.mktemp("xlang_hello_gencode")
-        )
-    except GencodeError as error:
-        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -62,18 +46,6 @@ def hello_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pyi=False,
         what="protoc with the agentgen plugin (examples/hello)",
     )
-
-
-@pytest.fixture
-async def hello_peers(
-    autogen_python: Path, xlang_hello_gencode: Path, tmp_path: Path
-) -> AsyncIterator[PeerLauncher]:
-    """Launches the AutoGen side; ends it when the test ends."""
-    launcher = PeerLauncher(autogen_python, xlang_hello_gencode, tmp_path)
-    try:
-        yield launcher
-    finally:
-        await launcher.close_all()
 
 
 class HelloAgentProcess:
@@ -147,11 +119,11 @@ def stop_host(host: HostProcess) -> str:
 
 
 async def test_on_a_fan_out_host_the_autogen_hello_sample_completes(
-    hello_modules: Path, hello_peers: PeerLauncher, tmp_path: Path
+    hello_modules: Path, xlang_hello_peers: PeerLauncher, tmp_path: Path
 ) -> None:
     with host_process("--address", "127.0.0.1:0", "--type-sharing", "fan-out") as host:
         async with hello_agent(host.address, hello_modules, tmp_path) as agent:
-            peer = await hello_peers.launch(
+            peer = await xlang_hello_peers.launch(
                 "xlang-hello", "xlang_hello", "--host", host.address
             )
             await peer.wait_for(lambda event: event["event"] == "ready", what="ready")
@@ -180,9 +152,9 @@ async def test_on_a_fan_out_host_the_autogen_hello_sample_completes(
     assert goodbye["agent"] == "HelloAgent/HelloAgents/python"
     assert goodbye["sender"] == "HelloAgent/default"
     assert goodbye["topic"] == {"type": "HelloTopic", "source": "HelloAgents/python"}
+    # (The sample's own Output may reach HelloAgent after Shutdown: not checked.)
     for line in (
         "HelloAgent/HelloAgents/python received: Hello from Python!",
-        f"HelloAgent/HelloAgents/python output: {WILD_HELLO}",
         f"HelloAgent/default: {GOODBYE}",
         "HelloAgent/HelloAgents/python shutting down: HelloAgents/python said goodbye",
     ):
@@ -195,11 +167,11 @@ async def test_on_a_fan_out_host_the_autogen_hello_sample_completes(
 
 
 async def test_an_exclusive_host_refuses_the_samples_hello_agent_as_autogen_does(
-    hello_modules: Path, hello_peers: PeerLauncher, tmp_path: Path
+    hello_modules: Path, xlang_hello_peers: PeerLauncher, tmp_path: Path
 ) -> None:
     with host_process("--address", "127.0.0.1:0") as host:
         async with hello_agent(host.address, hello_modules, tmp_path) as agent:
-            peer = await hello_peers.launch(
+            peer = await xlang_hello_peers.launch(
                 "xlang-hello", "xlang_hello", "--host", host.address
             )
             outcome = await peer.wait_for(
