@@ -222,7 +222,7 @@ class Echoer(RoutedAgent):
 
 
 async def register_agents(
-    runtime: GrpcWorkerAgentRuntime, name: str, shared_echo_type: str | None
+    runtime: GrpcWorkerAgentRuntime, name: str, shared_echo_type: str | None = None
 ) -> list[str]:
     """Register the agent types through AutoGen's API; return their names."""
     typed = await TypedListener.register(runtime, f"{name}_typed", TypedListener)
