@@ -22,7 +22,9 @@ from .host_process import host_process
 TIMEOUT = 30
 
 
-def register_agent_type(channel: grpc.Channel, agent_type: str) -> None:
+def register_agent_type(
+    channel: grpc.Channel, agent_type: str, client_id: str = "cli-test"
+) -> None:
     """One real unary call: the host must answer it."""
     register = channel.unary_unary(
         "/agents.AgentRpc/RegisterAgent",
@@ -31,7 +33,7 @@ def register_agent_type(channel: grpc.Channel, agent_type: str) -> None:
     )
     register(
         agent_worker_pb2.RegisterAgentTypeRequest(type=agent_type),
-        metadata=(("client-id", "cli-test"),),
+        metadata=(("client-id", client_id),),
         timeout=TIMEOUT,
     )
 
@@ -48,6 +50,25 @@ def test_host_serves_then_stops_cleanly(signum: signal.Signals) -> None:
         stderr = host.process.stderr.read().decode()
         assert "Traceback" not in stderr
         assert f"agentgen host on {host.address} stopped" in stderr
+
+
+@pytest.mark.parametrize("mode", ["exclusive", "by-key", "fan-out"])
+def test_host_shares_agent_types_as_told(mode: str) -> None:
+    """A second client registering a type: refused only in ``exclusive``."""
+    with host_process("--address", "127.0.0.1:0", "--type-sharing", mode) as host:
+        with grpc.insecure_channel(host.address) as channel:
+            register_agent_type(channel, "HelloAgent", "first")
+            if mode == "exclusive":
+                with pytest.raises(grpc.RpcError) as refused:
+                    register_agent_type(channel, "HelloAgent", "second")
+                assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            else:
+                register_agent_type(channel, "HelloAgent", "second")
+        host.process.send_signal(signal.SIGTERM)
+        assert host.process.wait(timeout=TIMEOUT) == 0
+        assert host.process.stderr is not None
+        stderr = host.process.stderr.read().decode()
+    assert f"(--type-sharing {mode})" in stderr
 
 
 def test_second_host_on_a_busy_port_fails(tmp_path: Path) -> None:

@@ -234,6 +234,25 @@ def test_host_bad_options(
     assert snapshot(workdir) == {}
 
 
+def test_host_unknown_type_sharing_mode(
+    capsys: pytest.CaptureFixture[str], workdir: Path
+) -> None:
+    result = run_cli(capsys, "host", "--type-sharing", "round-robin")
+    assert_refused(
+        result.exit_code,
+        result.stderr,
+        USAGE,
+        "agentgen host",
+        "--type-sharing",
+        "round-robin",
+        "exclusive",
+        "by-key",
+        "fan-out",
+    )
+    assert result.stdout == ""
+    assert snapshot(workdir) == {}
+
+
 def test_host_unreadable_certificate(
     capsys: pytest.CaptureFixture[str], workdir: Path
 ) -> None:

@@ -52,8 +52,17 @@ class AutogenWorker:
         host_address: str,
         name: str,
         payload_format: str = "protobuf",
+        *,
+        shared_echo_type: str | None = None,
     ) -> AutogenWorker:
-        """Start it and return once its four agent types are registered."""
+        """Start it and return once its agent types are registered.
+
+        ``shared_echo_type``: also serve that type with an echo agent naming
+        the process (``name``) as responder (see ``peers/autogen_worker.py``).
+        """
+        shared = (
+            () if shared_echo_type is None else ("--shared-echo-type", shared_echo_type)
+        )
         peer = await peers.launch(
             name,
             "autogen_worker",
@@ -63,6 +72,7 @@ class AutogenWorker:
             name,
             "--format",
             payload_format,
+            *shared,
         )
         await peer.wait_for(
             lambda event: event["event"] == "ready",

@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from .gencode import (
     GencodeError,
     compile_for_agentgen,
     compile_for_autogen,
+    compile_xlang_hello_for_autogen,
 )
 from .peer_process import PeerLauncher
 
@@ -55,17 +57,33 @@ def autogen_python() -> Path:
         pytest.fail(f"cannot build the AutoGen 0.7.5 venv: {error}", pytrace=False)
 
 
+def _compiled(
+    compile: Callable[[Path, Path], Path], autogen_python: Path, out_dir: Path
+) -> Path:
+    """``compile(autogen_python, out_dir)``; if it fails, the test fails."""
+    try:
+        return compile(autogen_python, out_dir)
+    except GencodeError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def autogen_gencode(
     autogen_python: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """The interop contract compiled by the AutoGen venv (its PYTHONPATH)."""
-    try:
-        return compile_for_autogen(
-            autogen_python, tmp_path_factory.mktemp("autogen_gencode")
-        )
-    except GencodeError as error:
-        pytest.fail(str(error), pytrace=False)
+    out_dir = tmp_path_factory.mktemp("autogen_gencode")
+    return _compiled(compile_for_autogen, autogen_python, out_dir)
+
+
+@pytest.fixture(scope="session")
+def xlang_hello_gencode(
+    autogen_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The messages of AutoGen's cross-language hello (package ``protos``),
+    compiled by the AutoGen venv (its PYTHONPATH)."""
+    out_dir = tmp_path_factory.mktemp("xlang_hello_gencode")
+    return _compiled(compile_xlang_hello_for_autogen, autogen_python, out_dir)
 
 
 @pytest.fixture(scope="session")
@@ -88,16 +106,34 @@ def agentgen_gencode(
         sys.path.remove(str(out_dir))
 
 
+@asynccontextmanager
+async def _launcher(
+    python: Path, gencode: Path, log_dir: Path
+) -> AsyncIterator[PeerLauncher]:
+    launcher = PeerLauncher(python, gencode, log_dir)
+    try:
+        yield launcher
+    finally:
+        await launcher.close_all()
+
+
 @pytest.fixture
 async def peers(
     autogen_python: Path, autogen_gencode: Path, tmp_path: Path
 ) -> AsyncIterator[PeerLauncher]:
     """Launch AutoGen peers; all are terminated when the test ends."""
-    launcher = PeerLauncher(autogen_python, autogen_gencode, tmp_path)
-    try:
+    async with _launcher(autogen_python, autogen_gencode, tmp_path) as launcher:
         yield launcher
-    finally:
-        await launcher.close_all()
+
+
+@pytest.fixture
+async def xlang_hello_peers(
+    autogen_python: Path, xlang_hello_gencode: Path, tmp_path: Path
+) -> AsyncIterator[PeerLauncher]:
+    """Launch the AutoGen side of the cross-language hello (``peers/xlang_hello.py``
+    needs its messages); all are terminated when the test ends."""
+    async with _launcher(autogen_python, xlang_hello_gencode, tmp_path) as launcher:
+        yield launcher
 
 
 @pytest.fixture(params=["autogen-host", "agentgen-host"])

@@ -4,6 +4,8 @@
   gencode), ``interop/v1/interop.proto`` and ``agentgen/options.proto`` (the
   contract imports it, and ``agentgen`` is not installed in that venv).
 * For agentgen: with our grpcio-tools plus ``--agentgen_out``.
+* For the AutoGen side of the cross-language hello: the messages of AutoGen's
+  sample, ``xlang_hello/protos/agent_events.proto``, as package ``protos``.
 
 Each output tree gets ``__init__.py`` files, so its ``interop`` (and
 ``agentgen``) are regular packages that win over any namespace package of the
@@ -29,18 +31,32 @@ __all__ = [
     "GencodeError",
     "compile_for_agentgen",
     "compile_for_autogen",
+    "compile_xlang_hello_for_autogen",
 ]
 
 PROTO_ROOT = Path(__file__).resolve().parent / "protos"
 INTEROP_PROTO = "interop/v1/interop.proto"
 OPTIONS_PROTO = "agentgen/options.proto"
-# Run in the AutoGen venv: neither top-level package of the gencode may exist
-# there already (the gencode must not shadow an installed package).
-_SHADOW_CHECK = (
-    "import importlib.util, sys; "
-    "taken = [n for n in ('interop', 'agentgen') if importlib.util.find_spec(n)]; "
-    "sys.exit(f'already importable in the AutoGen venv: {taken}' if taken else 0)"
-)
+XLANG_HELLO_ROOT = Path(__file__).resolve().parent / "xlang_hello"
+XLANG_HELLO_PROTO = "protos/agent_events.proto"
+
+
+def _check_nothing_shadowed(
+    autogen_python: Path, packages: tuple[str, ...], out_dir: Path
+) -> None:
+    """No top-level package of the gencode may exist in the AutoGen venv already
+    (the gencode must not shadow an installed package). Runs in the empty
+    ``out_dir``, so the current folder's packages do not count."""
+    check = (
+        "import importlib.util, sys; "
+        f"taken = [n for n in {packages!r} if importlib.util.find_spec(n)]; "
+        "sys.exit(f'already importable in the AutoGen venv: {taken}' if taken else 0)"
+    )
+    run_checked(
+        [str(autogen_python), "-c", check],
+        "checking that the AutoGen gencode shadows nothing",
+        cwd=out_dir,
+    )
 
 
 def compile_for_autogen(autogen_python: Path, out_dir: Path) -> Path:
@@ -48,11 +64,7 @@ def compile_for_autogen(autogen_python: Path, out_dir: Path) -> Path:
 
     Returns ``out_dir``, the directory to put on the peers' ``PYTHONPATH``.
     """
-    run_checked(
-        [str(autogen_python), "-c", _SHADOW_CHECK],
-        "checking that the AutoGen gencode shadows nothing",
-        cwd=out_dir,
-    )
+    _check_nothing_shadowed(autogen_python, ("interop", "agentgen"), out_dir)
     compile_protos(
         PROTO_ROOT,
         [INTEROP_PROTO, OPTIONS_PROTO],
@@ -63,6 +75,26 @@ def compile_for_autogen(autogen_python: Path, out_dir: Path) -> Path:
         what="protoc of the AutoGen venv",
     )
     make_packages(out_dir, "interop", "interop/v1", "agentgen")
+    return out_dir
+
+
+def compile_xlang_hello_for_autogen(autogen_python: Path, out_dir: Path) -> Path:
+    """Compile the hello sample's messages with the AutoGen venv's protoc.
+
+    Writes the package ``protos`` (``protos/agent_events_pb2.py``) below
+    ``out_dir`` and returns ``out_dir``, for the peer's ``PYTHONPATH``.
+    """
+    _check_nothing_shadowed(autogen_python, ("protos",), out_dir)
+    compile_protos(
+        XLANG_HELLO_ROOT,
+        [XLANG_HELLO_PROTO],
+        out_dir,
+        agentgen=False,
+        pyi=False,
+        python=autogen_python,
+        what="protoc of the AutoGen venv",
+    )
+    make_packages(out_dir, "protos")
     return out_dir
 
 

@@ -4,6 +4,7 @@ Usage (with the AutoGen venv's Python, the AutoGen gencode of
 ``interop/v1/interop.proto`` on ``PYTHONPATH``)::
 
     autogen_worker.py --host 127.0.0.1:PORT --name NAME [--format protobuf|json]
+                      [--shared-echo-type TYPE]
 
 It registers four ``RoutedAgent`` types, each through AutoGen's own API:
 
@@ -12,7 +13,11 @@ It registers four ``RoutedAgent`` types, each through AutoGen's own API:
 * ``NAME_default``: ``@default_subscription`` (topic type ``"default"``);
 * ``NAME_echo``: answers ``EchoRequest`` with ``EchoReply`` (raises for a
   text starting ``raise:``; holds the answer to a text starting ``hold:``
-  until a ``release`` command, so tests can keep RPCs in flight together).
+  until a ``release`` command, so tests can keep RPCs in flight together);
+* with ``--shared-echo-type TYPE``, also an Echoer as ``TYPE``, a type other
+  workers serve too (a host sharing types), which names this process
+  (``NAME``) as ``responder``. It answers thousands of requests, so while it is
+  registered neither its requests nor decodes are reported.
 
 Serializers: ``BaseAgent.register`` adds the protobuf serializer that
 ``try_get_known_serializers_for_type`` returns for each handled protobuf type
@@ -102,6 +107,9 @@ class ProtobufJsonSerializer(Generic[M]):
 class ReportingSerializer(Generic[M]):
     """Wraps a serializer and reports each payload it decodes."""
 
+    reporting = True
+    """Off while a shared echo type is registered (see the module docstring)."""
+
     def __init__(self, inner: Serializer[M]) -> None:
         self._inner = inner
 
@@ -117,7 +125,12 @@ class ReportingSerializer(Generic[M]):
         return self._inner.serialize(message)
 
     def deserialize(self, payload: bytes) -> M:
-        emit("decoded", type_name=self.type_name, content_type=self.data_content_type)
+        if ReportingSerializer.reporting:
+            emit(
+                "decoded",
+                type_name=self.type_name,
+                content_type=self.data_content_type,
+            )
         return self._inner.deserialize(payload)
 
 
@@ -177,24 +190,30 @@ class DefaultListener(Listener):
 
 
 class Echoer(RoutedAgent):
-    """Answers EchoRequest; raises for ``raise:...``, holds ``hold:...``."""
+    """Answers EchoRequest; raises for ``raise:...``, holds ``hold:...``.
+
+    ``responder`` (the process's name) goes in the reply instead of the agent
+    id, and then nothing is reported.
+    """
 
     release = asyncio.Event()
     """Set by the ``release`` command: held answers go out."""
 
-    def __init__(self) -> None:
+    def __init__(self, responder: str | None = None) -> None:
         super().__init__("interop echo")
+        self._responder = responder
 
     @message_handler
     async def on_echo(self, message: EchoRequest, ctx: MessageContext) -> EchoReply:
-        report_received(self, message, ctx)
+        if self._responder is None:
+            report_received(self, message, ctx)
         if message.text.startswith("raise:"):
             raise RuntimeError(message.text.removeprefix("raise:"))
         if message.text.startswith("hold:"):
             await Echoer.release.wait()
         return EchoReply(
             text=f"echo:{message.text}",
-            responder=agent_text(self.id),
+            responder=self._responder or agent_text(self.id),
             big_number=message.big_number + 1,
             tags=list(reversed(message.tags)),
             mood=message.mood,
@@ -202,8 +221,10 @@ class Echoer(RoutedAgent):
         )
 
 
-async def register_agents(runtime: GrpcWorkerAgentRuntime, name: str) -> list[str]:
-    """Register the four agent types through AutoGen's API; return their names."""
+async def register_agents(
+    runtime: GrpcWorkerAgentRuntime, name: str, shared_echo_type: str | None = None
+) -> list[str]:
+    """Register the agent types through AutoGen's API; return their names."""
     typed = await TypedListener.register(runtime, f"{name}_typed", TypedListener)
     prefixed = await Listener.register(runtime, f"{name}_prefixed", Listener)
     await runtime.add_subscription(TypePrefixSubscription(PREFIX, prefixed.type))
@@ -212,7 +233,14 @@ async def register_agents(runtime: GrpcWorkerAgentRuntime, name: str) -> list[st
     )
     echo = await Echoer.register(runtime, f"{name}_echo", Echoer)
     runtime.add_message_serializer(serializers_for(Ping, EchoRequest, EchoReply))
-    return [typed.type, prefixed.type, default.type, echo.type]
+    types = [typed.type, prefixed.type, default.type, echo.type]
+    if shared_echo_type is not None:
+        ReportingSerializer.reporting = False
+        shared = await Echoer.register(
+            runtime, shared_echo_type, lambda: Echoer(responder=name)
+        )
+        types.append(shared.type)
+    return types
 
 
 async def publish(runtime: GrpcWorkerAgentRuntime, command: dict[str, Any]) -> None:
@@ -279,13 +307,14 @@ async def main() -> None:
     parser.add_argument("--host", required=True)
     parser.add_argument("--name", required=True)
     parser.add_argument("--format", choices=sorted(FORMATS), default="protobuf")
+    parser.add_argument("--shared-echo-type")
     options = parser.parse_args()
     runtime = GrpcWorkerAgentRuntime(
         host_address=options.host,
         payload_serialization_format=FORMATS[options.format],
     )
     await runtime.start()
-    types = await register_agents(runtime, options.name)
+    types = await register_agents(runtime, options.name, options.shared_echo_type)
     emit("ready", types=types)
     running: set[asyncio.Task[None]] = set()
     async for command in stdin_commands():
