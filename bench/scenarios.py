@@ -1,15 +1,16 @@
-"""The eight scenarios of the benchmark, their metrics and the issue's targets."""
+"""The nine scenarios of the benchmark, their metrics and the issues' targets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .systems import AGENTGEN, AUTOGEN, FLOOR
+from .systems import AGENTGEN, AUTOGEN, FLOOR, NATS, NATS_FLOOR
 
 __all__ = ["SCENARIOS", "Metric", "Scenario", "Target", "select"]
 
 INPROCESS = (AGENTGEN, AUTOGEN)
-OVER_GRPC = (AGENTGEN, AUTOGEN, FLOOR)
+REMOTE = (AGENTGEN, AUTOGEN, FLOOR, NATS, NATS_FLOOR)
+"""Systems whose workers are separate processes (through a host or NATS)."""
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,17 @@ class Metric:
 
 @dataclass(frozen=True)
 class Target:
-    """A goal of the issue: ``agentgen / versus`` compared with ``ratio``."""
+    """A goal of an issue: ``system / versus`` compared with ``ratio``.
+
+    With ``versus`` ``None`` the figure itself (a ratio already, e.g. a
+    speed-up) is compared.
+    """
 
     metric: str
-    versus: str
+    versus: str | None
     ratio: float
     text: str
+    system: str = AGENTGEN
 
     def met(self, measured: float, higher_is_better: bool) -> bool:
         """Whether the measured ratio reaches the target."""
@@ -75,20 +81,21 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         3,
-        "gRPC publish via host, 1 subscriber process, 100 B",
-        "grpc_publish",
-        OVER_GRPC,
+        "publish via host or NATS, 1 subscriber process, 100 B",
+        "remote_publish",
+        REMOTE,
         (Metric("msgs_per_s", "msgs/s at receiver", "msg/s", cpu_phase="publish"),),
         (
             Target("msgs_per_s", AUTOGEN, 3.0, "gRPC publish ≥ 3x AutoGen"),
             Target("msgs_per_s", FLOOR, 0.7, "gRPC publish ≥ 70% of the relay floor"),
+            Target("msgs_per_s", AUTOGEN, 15.0, "NATS publish ≥ 15x AutoGen", NATS),
         ),
     ),
     Scenario(
         4,
-        "gRPC RPC worker → host → worker",
-        "grpc_rpc",
-        OVER_GRPC,
+        "RPC worker → host → worker (NATS: worker → server → worker)",
+        "remote_rpc",
+        REMOTE,
         (
             Metric(
                 "calls_per_s", "sequential calls/s", "call/s", cpu_phase="sequential"
@@ -107,29 +114,43 @@ SCENARIOS: tuple[Scenario, ...] = (
         (
             Target("calls_per_s", AUTOGEN, 2.5, "gRPC RPC ≥ 2.5x AutoGen calls/s"),
             Target("p99_us", AUTOGEN, 0.5, "gRPC RPC p99 ≤ ½ AutoGen's"),
+            Target(
+                "calls_per_s",
+                AUTOGEN,
+                2.0,
+                "NATS sequential RPC ≥ 2x AutoGen calls/s",
+                NATS,
+            ),
+            Target(
+                "calls_per_s",
+                NATS_FLOOR,
+                0.8,
+                "NATS sequential RPC ≥ 80% of raw nats-py request/reply",
+                NATS,
+            ),
         ),
     ),
     Scenario(
         5,
-        "gRPC publish, 64 KiB random bytes",
-        "grpc_large",
-        OVER_GRPC,
+        "publish of 64 KiB random bytes",
+        "remote_large",
+        REMOTE,
         (Metric("mib_per_s", "MiB/s", "MiB/s", cpu_phase="publish", digits=1),),
         (Target("mib_per_s", AUTOGEN, 20.0, "64 KiB payloads ≥ 20x AutoGen MiB/s"),),
     ),
     Scenario(
         6,
-        "gRPC fan-out to 4 subscriber processes, 100 B",
-        "grpc_fanout",
-        OVER_GRPC,
+        "fan-out to 4 subscriber processes, 100 B",
+        "remote_fanout",
+        REMOTE,
         (Metric("deliveries_per_s", "deliveries/s", "1/s", cpu_phase="publish"),),
         (Target("deliveries_per_s", AUTOGEN, 3.0, "fan-out ≥ 3x AutoGen"),),
     ),
     Scenario(
         7,
-        "cold start; host RSS after scenario 3",
-        "grpc_publish",
-        OVER_GRPC,
+        "cold start; host (NATS: nats-server) RSS after scenario 3",
+        "remote_publish",
+        REMOTE,
         (
             Metric("cold_start_ms", "worker cold start", "ms", higher_is_better=False),
             Metric("host_rss_mib", "host RSS", "MiB", higher_is_better=False, digits=1),
@@ -160,6 +181,25 @@ SCENARIOS: tuple[Scenario, ...] = (
                 digits=2,
             ),
         ),
+    ),
+    Scenario(
+        9,
+        "scale-out: ~200 µs of CPU per message, 1 then 2 worker processes "
+        "sharing the type (gRPC: host with by-key sharing)",
+        "scale_out",
+        (AGENTGEN, NATS),
+        (
+            Metric("one_msgs_per_s", "1 worker msgs/s", "msg/s", cpu_phase="one"),
+            Metric("two_msgs_per_s", "2 workers msgs/s", "msg/s", cpu_phase="two"),
+            Metric("scale_x", "2 workers / 1 worker", "x", digits=2),
+            Metric(
+                "two_top_share_pct",
+                "2 workers: the busier one's share",
+                "%",
+                higher_is_better=False,
+            ),
+        ),
+        (Target("scale_x", None, 1.5, "NATS: 2 workers ≥ 1.5x one worker", NATS),),
     ),
 )
 

@@ -1,4 +1,5 @@
-"""The systems compared: agentgen, AutoGen 0.7.5, and the bare relay floor.
+"""The systems compared: agentgen (gRPC), AutoGen 0.7.5, the bare relay floor,
+agentgen on NATS and the raw nats-py floor.
 
 A :class:`System` knows its Python, the environment of its children and the
 command line of each child program in ``bench/children``. Worker programs
@@ -27,6 +28,8 @@ __all__ = [
     "AUTOGEN",
     "CHILDREN_DIR",
     "FLOOR",
+    "NATS",
+    "NATS_FLOOR",
     "System",
     "child_environment",
     "precompile",
@@ -38,6 +41,8 @@ AGENTGEN_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "agentgen"
 AGENTGEN = "agentgen"
 AUTOGEN = "autogen"
 FLOOR = "floor"
+NATS = "nats"
+NATS_FLOOR = "nats-floor"
 EXTRA_PATH_VARIABLE = "AGENTGEN_BENCH_EXTRA_PATH"
 """Extra import paths for every child (e.g. a directory holding uvloop)."""
 PYSPY_VARIABLE = "AGENTGEN_BENCH_PYSPY"
@@ -78,9 +83,15 @@ class System:
     gencode_dir: Path
     program_prefix: str
     """Child programs are ``<prefix>_host.py``, ``<prefix>_worker.py`` and
-    ``<prefix>_inprocess.py`` (when the system has an in-process runtime)."""
+    ``<prefix>_inprocess.py`` (when the system has an in-process runtime),
+    unless :attr:`programs` names another."""
     has_inprocess: bool = True
     env: Mapping[str, str] = field(default_factory=dict)
+    programs: Mapping[str, str] = field(default_factory=dict)
+    """Program (without ``.py``) by kind (``host``, ``worker``), where the
+    prefix's does not apply (the NATS systems share ``nats_host.py``)."""
+    shared_type_host_args: tuple[str, ...] = ()
+    """Host options under which workers may share an agent type (scale-out)."""
 
     @classmethod
     def make(
@@ -93,6 +104,8 @@ class System:
         *,
         has_inprocess: bool = True,
         extra_env: Mapping[str, str] | None = None,
+        programs: Mapping[str, str] | None = None,
+        shared_type_host_args: tuple[str, ...] = (),
     ) -> System:
         """A system whose children see ``gencode_dir`` on ``PYTHONPATH``."""
         return cls(
@@ -103,10 +116,12 @@ class System:
             program_prefix,
             has_inprocess,
             {**child_environment(gencode_dir), **(extra_env or {})},
+            dict(programs or {}),
+            shared_type_host_args,
         )
 
     def _program(self, name: str, role: str = "") -> list[str]:
-        script = f"{self.program_prefix}_{name}"
+        script = self.programs.get(name, f"{self.program_prefix}_{name}")
         argv = [str(self.python), str(CHILDREN_DIR / f"{script}.py")]
         return _sampled(argv, f"{script}-{role}" if role else script)
 
@@ -121,9 +136,12 @@ class System:
             f"--warmup={warmup}",
         ]
 
-    def host_argv(self) -> list[str]:
-        """The host (or relay) child."""
-        return self._program("host")
+    def host_argv(self, *, shared_types: bool = False) -> list[str]:
+        """The host (relay, NATS server) child; ``shared_types``: for scale-out."""
+        return [
+            *self._program("host"),
+            *(self.shared_type_host_args if shared_types else ()),
+        ]
 
     def worker_argv(
         self,
@@ -135,6 +153,8 @@ class System:
         random: bool = False,
         warmup: int = 0,
         agent_type: str | None = None,
+        keys: int = 0,
+        burn_us: float = 0.0,
     ) -> list[str]:
         """A worker child playing ``role`` (sub, pub, echo or caller)."""
         argv = [
@@ -149,6 +169,10 @@ class System:
             argv.append("--random")
         if agent_type is not None:
             argv.append(f"--agent-type={agent_type}")
+        if keys:
+            argv.append(f"--keys={keys}")
+        if burn_us:
+            argv.append(f"--burn-us={burn_us:g}")
         return argv
 
 

@@ -5,7 +5,7 @@ packages that only exist in the AutoGen venv, so the repository's usual
 ``mypy agentgen tests`` cannot see them. This compiles the contract into a
 temporary directory and runs mypy twice:
 
-* agentgen's and the floor's children, with agentgen's gencode;
+* agentgen's (gRPC and NATS) and the floors' children, with agentgen's gencode;
 * AutoGen's children, with its gencode and its ``autogen_core`` /
   ``autogen_ext`` packages (linked into a search-path directory; errors
   inside them are silenced, ours are not).
@@ -60,9 +60,11 @@ def _mypy(search_path: list[Path], files: list[Path], *extra: str) -> int:
 def main() -> int:
     """Run both mypy passes; return the worse exit code."""
     childio = CHILDREN_DIR / "childio.py"
-    ours = sorted(CHILDREN_DIR.glob("agentgen_*.py")) + sorted(
-        CHILDREN_DIR.glob("relay_*.py")
-    )
+    ours = [
+        path
+        for prefix in ("agentgen", "relay", "nats")
+        for path in sorted(CHILDREN_DIR.glob(f"{prefix}_*.py"))
+    ]
     theirs = sorted(CHILDREN_DIR.glob("autogen_*.py"))
     with tempfile.TemporaryDirectory(prefix="agentgen-bench-types-") as temporary:
         work = Path(temporary)

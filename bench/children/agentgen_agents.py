@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from benchproto.agents_agents import EchoBase, SinkBase
 from benchproto.ping_pb2 import Ping
-from childio import Receiver
+from childio import Receiver, burn_cpu
 
 from agentgen.runtime import MessageContext
 
-__all__ = ["Echo", "Sink"]
+__all__ = ["Burner", "Echo", "Sink"]
 
 
 class Sink(SinkBase):
@@ -30,3 +30,15 @@ class Echo(EchoBase):
 
     async def echo(self, message: Ping, ctx: MessageContext) -> Ping:
         return message
+
+
+class Burner(SinkBase):
+    """Spends ``seconds`` of CPU on each Ping, then counts it (scale-out)."""
+
+    def __init__(self, receiver: Receiver, seconds: float) -> None:
+        self.receiver = receiver
+        self.seconds = seconds
+
+    async def on_ping(self, message: Ping, ctx: MessageContext) -> None:
+        burn_cpu(self.seconds)
+        self.receiver.on_message()

@@ -8,22 +8,13 @@ address once the port accepts connections; ``stop`` ends it. Protocol:
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 import grpc
 from autogen_ext.runtimes.grpc import GrpcWorkerAgentRuntimeHost
-from childio import Control, emit, run_child, serve_until_stop
+from childio import Control, emit, free_port, run_child, serve_until_stop
 
 CONNECT_TIMEOUT_SECONDS = 30.0
-
-
-def free_port() -> int:
-    """A port nobody listens on now (AutoGen's host cannot report port 0's pick)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def wait_until_serving(address: str) -> None:
@@ -34,6 +25,7 @@ async def wait_until_serving(address: str) -> None:
 
 async def serve(control: Control) -> None:
     """Start the host, report its address, run until ``stop``."""
+    # AutoGen's host cannot report the port that port 0 picked.
     address = f"127.0.0.1:{free_port()}"
     host = GrpcWorkerAgentRuntimeHost(address)
     host.start()

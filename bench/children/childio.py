@@ -8,8 +8,9 @@ nothing else. The protocol with the runner (``bench/procs.py``) is JSON lines:
   ``mark`` in answer to a ``mark`` command, ``result`` in answer to ``stop``,
   ``error`` (then exits 1) when it fails;
 * the runner sends commands on stdin: ``mark`` (report CPU time now),
-  ``go`` (run a phase of work), ``stop`` (report and exit). Closing stdin
-  also ends the child.
+  ``go`` (run a phase of work), ``count`` (a receiver of a shared agent type
+  reports what it received so far), ``stop`` (report and exit). Closing
+  stdin also ends the child.
 
 CPU time is the process's own (``time.process_time``: every thread), and
 timestamps are ``time.monotonic`` (CLOCK_MONOTONIC, shared by all processes
@@ -23,6 +24,7 @@ import asyncio
 import cProfile
 import json
 import os
+import socket
 import sys
 import time
 import traceback
@@ -38,18 +40,24 @@ __all__ = [
     "Control",
     "Receiver",
     "WorkerArgs",
+    "burn_cpu",
     "emit",
+    "free_port",
     "in_process_publish",
     "make_blob",
     "memory_kib",
     "parse_worker_args",
+    "process_cpu_seconds",
     "run_caller",
     "run_child",
+    "run_counting_receiver",
     "run_in_process_child",
     "run_publisher",
     "run_receiver",
     "serve_until_stop",
     "timed_calls",
+    "worker_args",
+    "worker_parser",
 ]
 
 BENCH_TOPIC = "bench"
@@ -74,10 +82,11 @@ def emit(event: str, **fields: Any) -> None:
     sys.stdout.flush()
 
 
-def memory_kib() -> dict[str, int]:
-    """This process's resident memory now and at its peak, in KiB."""
+def memory_kib(pid: int | None = None) -> dict[str, int]:
+    """A process's resident memory now and at its peak, in KiB (default: ours)."""
     found: dict[str, int] = {}
-    with open("/proc/self/status", encoding="ascii") as status:
+    where = "self" if pid is None else str(pid)
+    with open(f"/proc/{where}/status", encoding="ascii") as status:
         for line in status:
             name, _, value = line.partition(":")
             if name in ("VmRSS", "VmHWM"):
@@ -87,9 +96,32 @@ def memory_kib() -> dict[str, int]:
     return found
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of another process (Linux ``/proc``, in ticks)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def make_blob(size: int, random: bool) -> bytes:
     """The payload bytes: ``size`` bytes of ``x``, or of random bytes."""
     return os.urandom(size) if random else b"x" * size
+
+
+def burn_cpu(seconds: float) -> None:
+    """Spin until this process has used ``seconds`` more CPU (a busy handler)."""
+    clock = time.process_time
+    end = clock() + seconds
+    while clock() < end:
+        pass
 
 
 class _Profile:
@@ -133,6 +165,14 @@ class Control:
     def __init__(self) -> None:
         self._commands: asyncio.Queue[Command | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
+        self.extra_cpu: Callable[[], float] | None = None
+        """CPU seconds of a process this child runs for the system (a server),
+        added to every CPU time this child reports."""
+
+    def cpu(self) -> float:
+        """The CPU seconds this child reports: its own plus :attr:`extra_cpu`'s."""
+        extra = self.extra_cpu
+        return time.process_time() + (extra() if extra is not None else 0.0)
 
     async def start(self) -> None:
         """Start reading stdin."""
@@ -149,7 +189,7 @@ class Control:
                 continue
             command: Command = json.loads(line)
             if command.get("cmd") == "mark":
-                emit("mark", cpu=time.process_time(), t=time.monotonic())
+                emit("mark", cpu=self.cpu(), t=time.monotonic())
                 PROFILE.start()
             else:
                 if command.get("cmd") == "stop":
@@ -175,7 +215,7 @@ class Control:
 async def serve_until_stop(control: Control, **report: Any) -> None:
     """Wait for ``stop`` and answer with CPU time, memory and ``report``."""
     await control.expect("stop")
-    emit("result", cpu=time.process_time(), **memory_kib(), **report)
+    emit("result", cpu=control.cpu(), **memory_kib(), **report)
 
 
 class Receiver:
@@ -233,6 +273,20 @@ async def run_receiver(control: Control, receiver: Receiver) -> None:
         await stop
     else:
         done.cancel()
+    emit("result", cpu=time.process_time(), **memory_kib(), **receiver.report())
+
+
+async def run_counting_receiver(control: Control, receiver: Receiver) -> None:
+    """Report ``ready``, then answer each ``count`` with what arrived, until ``stop``.
+
+    For receivers sharing an agent type: none knows how many messages are
+    its share, so the runner asks until the sum over all of them is complete.
+    """
+    emit("ready", t=time.monotonic())
+    while (command := await control.next()).get("cmd") == "count":
+        emit("count", **receiver.report())
+    if command.get("cmd") != "stop":
+        raise RuntimeError(f"expected count or stop, got {command!r}")
     emit("result", cpu=time.process_time(), **memory_kib(), **receiver.report())
 
 
@@ -320,9 +374,12 @@ async def run_caller(
     emit("result", cpu=time.process_time(), **memory_kib())
 
 
+WORKER_ROLES = ("sub", "pub", "echo", "caller")
+
+
 @dataclass(frozen=True)
 class WorkerArgs:
-    """The command line every gRPC worker child accepts."""
+    """The command line every worker child accepts."""
 
     role: str
     address: str
@@ -331,13 +388,29 @@ class WorkerArgs:
     random: bool
     warmup: int
     agent_type: str
+    keys: int = 0
+    """Publisher: spread the messages over this many topic sources (agent
+    keys), ``k0``, ``k1``, ... in turn; 0: the default source only."""
+    burn_us: float = 0.0
+    """Subscriber: CPU µs its handler spends per message (scale-out); it then
+    shares its agent type and answers ``count`` (``run_counting_receiver``)."""
 
 
-def parse_worker_args(description: str) -> WorkerArgs:
-    """Parse a worker child's command line (the same for every system)."""
+def worker_parser(
+    description: str,
+    roles: tuple[str, ...] = WORKER_ROLES,
+    *,
+    address_required: bool = True,
+) -> argparse.ArgumentParser:
+    """The parser of a worker child's command line (the same for every system)."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("role", choices=("sub", "pub", "echo", "caller"))
-    parser.add_argument("--address", required=True, help="host:port of the host")
+    parser.add_argument("role", choices=roles)
+    parser.add_argument(
+        "--address",
+        required=address_required,
+        default="",
+        help="host:port of the host, or the NATS server's URL",
+    )
     parser.add_argument("--count", type=int, default=0, help="messages to expect/send")
     parser.add_argument("--size", type=int, default=100, help="payload bytes")
     parser.add_argument("--random", action="store_true", help="random payload")
@@ -345,7 +418,17 @@ def parse_worker_args(description: str) -> WorkerArgs:
     parser.add_argument(
         "--agent-type", default=SINK_TYPE, help="agent type of a subscriber"
     )
-    parsed = parser.parse_args()
+    parser.add_argument(
+        "--keys", type=int, default=0, help="publisher: distinct agent keys"
+    )
+    parser.add_argument(
+        "--burn-us", type=float, default=0.0, help="subscriber: CPU µs per message"
+    )
+    return parser
+
+
+def worker_args(parsed: argparse.Namespace) -> WorkerArgs:
+    """The :class:`WorkerArgs` of a command line :func:`worker_parser` parsed."""
     return WorkerArgs(
         parsed.role,
         parsed.address,
@@ -354,7 +437,14 @@ def parse_worker_args(description: str) -> WorkerArgs:
         parsed.random,
         parsed.warmup,
         parsed.agent_type,
+        parsed.keys,
+        parsed.burn_us,
     )
+
+
+def parse_worker_args(description: str) -> WorkerArgs:
+    """Parse a worker child's command line (the same for every system)."""
+    return worker_args(worker_parser(description).parse_args())
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:

@@ -7,9 +7,8 @@ This is what any NATS transport of agentgen costs at least.
 Roles (protocol: ``childio``, like ``relay_worker.py``; agentgen's venv with
 its ``nats`` and ``nats-server`` extras):
 
-* ``host``: runs a ``nats-server`` on a free loopback port (store in a
-  temporary folder), reports ``ready`` with its ``address`` (``host:port``),
-  stops it by pid on ``stop`` and reports the server's CPU seconds;
+* ``host``: ``nats_host.py``'s server (a ``nats-server`` on a free loopback
+  port; ``ready`` with its URL as the ``address``; its CPU in this child's);
 * ``sub``, ``pub``, ``echo``, ``caller``: the worker roles of
   ``childio.parse_worker_args``, on the server at ``--address``;
 * ``measure``: runs alone: starts a ``host``, an ``echo`` and a ``caller``,
@@ -22,17 +21,10 @@ Usage: ``nats_floor.py measure [--count N] [--size B]`` or
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import fields
-from pathlib import Path
 from typing import Any
 
 import nats
@@ -49,19 +41,14 @@ from childio import (
     run_publisher,
     run_receiver,
     serve_until_stop,
+    worker_args,
+    worker_parser,
 )
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-
-from agentgen.nats_server import (
-    find_nats_server,
-    server_command,
-    server_version,
-    wait_until_ready,
-)
+from nats_host import run_host
 
 ROLES = ("host", "sub", "pub", "echo", "caller", "measure")
-HOST = "127.0.0.1"
 REQUEST_TIMEOUT = 30.0
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
@@ -72,97 +59,24 @@ PUBLISH_SECONDS_PER_MESSAGE = 0.001
 def parse_args(argv: list[str] | None = None) -> tuple[WorkerArgs, int]:
     """The command line (``--help`` describes it): the worker options of
     ``childio`` and the concurrent callers of ``measure``."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0] if __doc__ else None
+    parser = worker_parser(
+        __doc__.splitlines()[0] if __doc__ else "", ROLES, address_required=False
     )
-    parser.add_argument("role", choices=ROLES)
-    parser.add_argument(
-        "--address", default="", help="host:port (or nats:// URL) of the server"
-    )
-    parser.add_argument(
-        "--count", type=int, default=0, help="messages or calls (measure: 5000)"
-    )
-    parser.add_argument("--size", type=int, default=100, help="payload bytes")
-    parser.add_argument("--random", action="store_true", help="random payload")
-    parser.add_argument("--warmup", type=int, default=0, help="warm-up requests")
     parser.add_argument(
         "--callers",
         type=int,
         default=16,
         help="measure: concurrent callers of the second request/reply phase",
     )
-    # Flows pass --agent-type to every subscriber; a subject suffices here.
-    parser.add_argument("--agent-type", default="", help=argparse.SUPPRESS)
     parsed = parser.parse_args(argv)
     if parsed.role not in ("host", "measure") and not parsed.address:
         parser.error(f"{parsed.role} needs --address")
-    worker = WorkerArgs(
-        **{field.name: getattr(parsed, field.name) for field in fields(WorkerArgs)}
-    )
-    return worker, parsed.callers
+    return worker_args(parsed), parsed.callers
 
 
 def server_url(address: str) -> str:
     """``nats://host:port`` from ``host:port`` (a URL is kept as it is)."""
     return address if "://" in address else f"nats://{address}"
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (Linux ``/proc``)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def run_host(control: Control) -> None:
-    """Serve a nats-server until ``stop``; report its address and CPU."""
-    executable = find_nats_server()
-    with tempfile.TemporaryDirectory(prefix="nats-floor-") as store:
-        port = free_port()
-        command = server_command(
-            executable,
-            host=HOST,
-            port=port,
-            store_dir=store,
-            server_name="nats-floor",
-            log_file=Path(store) / "nats-server.log",
-        )
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-        )
-        try:
-            await asyncio.to_thread(
-                wait_until_ready,
-                process,
-                host=HOST,
-                port=port,
-                server_name="nats-floor",
-                timeout=READY_TIMEOUT,
-            )
-            emit(
-                "ready",
-                address=f"{HOST}:{port}",
-                server=server_version(executable),
-                t=time.monotonic(),
-            )
-            await control.expect("stop")
-            server_cpu = cpu_seconds(process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(STOP_TIMEOUT)
-    emit("result", cpu=time.process_time(), server_cpu=server_cpu)
 
 
 async def play(control: Control, args: WorkerArgs, client: Client) -> None:

@@ -1,10 +1,11 @@
 """The benchmark suite still runs: every scenario, every system, tiny counts.
 
 Runs ``bench``'s real runner with ``--quick`` counts for one round: real
-agentgen, AutoGen 0.7.5 (from the cached venv) and relay-floor processes on
-127.0.0.1. It checks that each scenario produced a positive figure for every
-metric on every system it compares, that no run failed, and that the tables
-and the results file name every scenario.
+agentgen, AutoGen 0.7.5 (from the cached venv), relay-floor, agentgen on NATS
+and NATS-floor processes (and nats-servers) on 127.0.0.1. It checks that each
+scenario produced a positive figure for every metric on every system it
+compares, that no run failed, and that the tables and the results file name
+every scenario.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import results_table, target_outcomes
+from bench.report import SYSTEM_LABELS, results_table, target_outcomes
 from bench.results_doc import NOTES_MARKER, RunInfo, write_results
 from bench.run import Options, run_suite
 from bench.scenarios import SCENARIOS
@@ -37,6 +38,7 @@ async def test_every_scenario_yields_figures_for_every_system(tmp_path: Path) ->
     results, systems = await run_suite(options, progress.append)
 
     assert results.errors() == []
+    assert set(systems) == set(SYSTEM_LABELS)
     assert {scenario.number for scenario in results.scenarios} == {
         scenario.number for scenario in SCENARIOS
     }
