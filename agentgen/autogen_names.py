@@ -14,6 +14,7 @@ __all__ = [
     "AGENT_TYPE_CHARS",
     "DEFAULT_TOPIC_TYPE",
     "DOTNET_AGENT_TYPE_CHARS",
+    "KNOWN_NAMES_LIMIT",
     "TOPIC_TYPE_CHARS",
     "is_dotnet_agent_type",
     "is_valid_agent_type",
@@ -33,14 +34,31 @@ DEFAULT_TOPIC_TYPE = "default"
 """The topic type of AutoGen's ``DefaultSubscription``."""
 
 
+KNOWN_NAMES_LIMIT = 4096
+"""Valid names remembered per rule (ids are checked on every message)."""
+_known_agent_types: set[str] = set()
+_known_topic_types: set[str] = set()
+
+
+def _matches(pattern: re.Pattern[str], known: set[str], value: str) -> bool:
+    if value in known:
+        return True
+    if pattern.fullmatch(value) is None:
+        return False
+    if len(known) >= KNOWN_NAMES_LIMIT:  # names from the wire must not pile up
+        known.clear()
+    known.add(value)
+    return True
+
+
 def is_valid_agent_type(value: str) -> bool:
     r"""Whether ``value`` is an agent type AutoGen accepts (``^[\w\-\.]+$``)."""
-    return _AGENT_TYPE.fullmatch(value) is not None
+    return _matches(_AGENT_TYPE, _known_agent_types, value)
 
 
 def is_valid_topic_type(value: str) -> bool:
     r"""Whether ``value`` is a topic type AutoGen accepts (``^[\w\-\.\:\=]+$``)."""
-    return _TOPIC_TYPE.fullmatch(value) is not None
+    return _matches(_TOPIC_TYPE, _known_topic_types, value)
 
 
 def is_dotnet_agent_type(value: str) -> bool:

@@ -15,6 +15,7 @@ from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError, Message
 
 from .errors import SerializationError
+from .wire.varint import decode_varint, encode_varint
 
 __all__ = [
     "JSON_CONTENT_TYPE",
@@ -31,6 +32,9 @@ __all__ = [
 
 JSON_CONTENT_TYPE = "application/json"
 PROTOBUF_CONTENT_TYPE = "application/x-protobuf"
+
+_TYPE_URL_PREFIX = "type.googleapis.com/"
+"""What ``Any.Pack`` puts before a type's full name (AutoGen and .NET read it)."""
 
 M = TypeVar("M", bound=Message)
 T = TypeVar("T")
@@ -88,18 +92,52 @@ class _ProtobufClassSerializer(Generic[M]):
 
 
 class ProtobufSerializer(_ProtobufClassSerializer[M]):
-    """Protobuf encoding: a serialized ``Any`` wrapping the message."""
+    """Protobuf encoding: a serialized ``Any`` wrapping the message.
 
-    __slots__ = ()
+    The ``Any`` bytes are written directly: its ``type_url`` field, always
+    the same for one class, then the message's bytes as field 2. This is
+    byte for byte what ``Any.Pack`` and ``SerializeToString`` produce, at a
+    fraction of their cost (each RPC encodes and decodes two payloads);
+    bytes laid out otherwise (another encoder's field order, unknown fields)
+    are read by the general ``Any`` parser.
+    """
+
+    __slots__ = ("_empty", "_prefix")
 
     content_type = PROTOBUF_CONTENT_TYPE
 
+    def __init__(self, cls: type[M]) -> None:
+        super().__init__(cls)
+        url = f"{_TYPE_URL_PREFIX}{self._type_name}".encode()
+        # Field 1 (type_url); an empty value (field 2) is not written at all.
+        self._empty = b"\x0a" + encode_varint(len(url)) + url
+        self._prefix = self._empty + b"\x12"  # then field 2's tag
+
     def serialize(self, message: M) -> bytes:
-        packed = any_pb2.Any()
-        packed.Pack(message)
-        return packed.SerializeToString()
+        data = message.SerializeToString()
+        if not data:
+            return self._empty
+        return self._prefix + encode_varint(len(data)) + data
 
     def deserialize(self, data: bytes) -> M:
+        if data == self._empty:
+            return self._cls()
+        prefix = self._prefix
+        if data.startswith(prefix):
+            try:
+                size, start = decode_varint(data, len(prefix), len(data))
+            except ValueError:
+                size, start = -1, 0
+            if start + size == len(data):
+                try:
+                    return self._cls.FromString(data[start:])
+                except DecodeError as error:
+                    raise SerializationError(
+                        f"cannot decode {self._type_name}: {error}"
+                    ) from error
+        return self._deserialize_any(data)
+
+    def _deserialize_any(self, data: bytes) -> M:
         packed = any_pb2.Any()
         try:
             packed.ParseFromString(data)

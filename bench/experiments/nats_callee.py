@@ -42,7 +42,7 @@ from agentgen.runtime.serialization import SerializerRegistry
 from agentgen.runtime.wire.codec import PayloadCodec
 from agentgen.runtime.wire.frames import FrameReader, request_frame
 from agentgen.runtime.wire.replies import reply_frame
-from tests.nats.servers import start_server
+from tests.support.nats_servers import start_server
 
 from ..gencode import compile_for_agentgen
 from ..systems import CHILDREN_DIR, child_environment

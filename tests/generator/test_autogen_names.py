@@ -38,3 +38,14 @@ def test_runtime_ids_reexport_the_shared_rules() -> None:
 
     assert ids.is_valid_agent_type is autogen_names.is_valid_agent_type
     assert ids.is_valid_topic_type is autogen_names.is_valid_topic_type
+
+
+def test_answers_stay_right_when_asked_again_and_past_the_memory_limit() -> None:
+    from agentgen import autogen_names
+
+    names = [f"type{index}" for index in range(autogen_names.KNOWN_NAMES_LIMIT + 10)]
+    for _ in range(2):  # the second round reads remembered names
+        assert all(is_valid_agent_type(name) for name in names)
+        assert not is_valid_agent_type("kind=a:b")
+        assert is_valid_topic_type("kind=a:b")
+        assert not is_valid_topic_type("a b")

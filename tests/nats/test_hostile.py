@@ -1,8 +1,9 @@
 """Junk on the subjects and in the bucket a NATS worker uses.
 
-Whatever arrives (random bytes, frames of the wrong kind, undecodable or
-unknown payloads, requests for agents it does not serve, malformed routing
-entries), the worker counts it, logs it once, skips it, and goes on serving.
+Whatever arrives (malformed batches, frames that are not protobuf or of the
+wrong kind, undecodable or unknown payloads, requests for agents it does not
+serve, malformed routing entries), the worker counts it, logs it once, skips
+it, and goes on serving.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from nats.aio.client import Client
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import AgentId
 from agentgen.runtime.nats import NatsWorkerRuntime
+from agentgen.runtime.wire.batches import pack
 from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 from tests.support.agents import Arrivals, Collector, register_collector
 from tests.support.grpc_harness import event_message, request_message, wait_until
@@ -28,13 +30,18 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
+def arrivals() -> Arrivals:
+    return Arrivals()
+
+
+@pytest.fixture
 async def worker(
-    nats_session_server: NatsServer, nats_namespace: str
+    nats_session_server: NatsServer, nats_namespace: str, arrivals: Arrivals
 ) -> AsyncIterator[NatsWorkerRuntime]:
     async with NatsWorkerRuntime(
         nats_session_server.url, namespace=nats_namespace, lease=3
     ) as runtime:
-        await register_collector(runtime, Arrivals())
+        await register_collector(runtime, arrivals)
         yield runtime
 
 
@@ -55,7 +62,10 @@ async def still_serving(worker: NatsWorkerRuntime) -> None:
 
 
 async def test_junk_on_the_events_subject_is_counted_and_skipped(
-    worker: NatsWorkerRuntime, raw: Client, caplog: pytest.LogCaptureFixture
+    worker: NatsWorkerRuntime,
+    raw: Client,
+    arrivals: Arrivals,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     subject = worker.subjects.events(worker.worker_id)
     undecodable = event_message("news", "k")
@@ -63,28 +73,41 @@ async def test_junk_on_the_events_subject_is_counted_and_skipped(
     unknown = event_message("news", "k")
     unknown.cloudEvent.attributes["dataschema"].ce_string = "no.such.Type"
     unknown.cloudEvent.proto_data.type_url = "type.googleapis.com/no.such.Type"
-    junk = [
-        os.urandom(64),
-        b"",
-        pb.Message().SerializeToString(),  # no message at all
+    malformed_batches = [b"\x05abc", b"\x80", b"\xff" * 11 + b"\x01"]
+    junk_frames = [
+        b"\x0a\x05ab",  # a field longer than the frame: not protobuf
+        b"",  # no message at all
         request_message("r1", Collector.AGENT_TYPE).SerializeToString(),
         undecodable.SerializeToString(),
         unknown.SerializeToString(),
     ]
+    good = event_message("news", "k").SerializeToString()
     with caplog.at_level(logging.WARNING, logger="agentgen.runtime.nats"):
         for _ in range(3):  # each kind logged once, counted every time
-            for payload in junk:
+            for payload in malformed_batches:
                 await raw.publish(subject, payload)
+            for frame in junk_frames:
+                await raw.publish(subject, pack([frame]))
+        # A good frame among junk in one batch is delivered all the same.
+        await raw.publish(subject, pack([*junk_frames, good]))
         await raw.flush()
 
         def skipped() -> int:
-            return worker.counters.malformed_frames + worker.counters.unknown_frames
+            counters = worker.counters
+            return (
+                counters.malformed_batches
+                + counters.malformed_frames
+                + counters.unknown_frames
+            )
 
-        await wait_until(lambda: skipped() == 3 * len(junk), "every skip counted")
+        expected = 3 * len(malformed_batches) + 4 * len(junk_frames)
+        await wait_until(lambda: skipped() == expected, "every skip counted")
+        assert await arrivals.wait_for(1) == ["to news"]
         await still_serving(worker)
+    assert worker.counters.malformed_batches == 3 * len(malformed_batches)
     assert worker.counters.internal_errors == 0
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == len(junk) - 1  # b"" and an empty frame: one kind
+    assert len(warnings) == 1 + len(junk_frames)  # one per kind
 
 
 async def test_bad_requests_get_error_replies_and_the_worker_goes_on(

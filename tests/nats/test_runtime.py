@@ -27,6 +27,7 @@ from agentgen.runtime import (
     UndeliverableError,
 )
 from agentgen.runtime.nats import NatsWorkerRuntime
+from agentgen.runtime.nats.batcher import HIGH_WATER
 from tests.support.agents import Arrivals, Collector, Sleeper, register_collector
 from tests.support.nats_servers import NatsServer, free_ports
 
@@ -95,11 +96,25 @@ async def test_subscription_kinds_route_as_autogens(pair: Pair) -> None:
 
 async def test_events_from_one_publisher_arrive_in_order(pair: Pair) -> None:
     _, caller, arrivals = pair
-    for n in range(300):
+    count = 2 * HIGH_WATER + 100  # several batches; the publisher runs ahead
+    for n in range(count):
         await caller.publish_message(
             wrappers_pb2.Int64Value(value=n), TopicId("news", "k")
         )
-    assert await arrivals.wait_for(300) == [str(n) for n in range(300)]
+    assert await arrivals.wait_for(count) == [str(n) for n in range(count)]
+    assert caller.counters.events_sent == count
+    assert caller.counters.batches_sent < count / 10
+
+
+async def test_events_published_just_before_stop_are_sent(pair: Pair) -> None:
+    _, caller, arrivals = pair
+    for n in range(500):
+        await caller.publish_message(
+            wrappers_pb2.Int64Value(value=n), TopicId("news", "k")
+        )
+    await caller.stop()  # at once: the waiting batch goes out first
+    assert await arrivals.wait_for(500) == [str(n) for n in range(500)]
+    assert caller.counters.events_not_sent == 0
 
 
 async def test_a_publisher_does_not_receive_its_own_event(pair: Pair) -> None:

@@ -1,4 +1,4 @@
-"""Frames: subscriptions to and from their wire form."""
+"""Frames: subscriptions to and from their wire form, attributes added as bytes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime import TypePrefixSubscription, TypeSubscription
 from agentgen.runtime.wire.frames import (
     InvalidSubscriptionError,
+    attribute_suffix,
     subscription_from_wire,
     subscription_to_wire,
 )
+from tests.support.grpc_harness import event_message
 
 
 def test_subscriptions_round_trip_through_their_wire_form() -> None:
@@ -29,3 +31,11 @@ def test_subscriptions_round_trip_through_their_wire_form() -> None:
     bad.typeSubscription.agent_type = "no spaces allowed"
     with pytest.raises(InvalidSubscriptionError, match="agent type"):
         subscription_from_wire(bad)
+
+
+def test_an_attribute_suffix_adds_the_attribute_to_an_event_frame() -> None:
+    frame = event_message("news", "k")
+    suffixed = frame.SerializeToString() + attribute_suffix("agdelivertypes", "a,b")
+    parsed = pb.Message.FromString(suffixed)
+    frame.cloudEvent.attributes["agdelivertypes"].ce_string = "a,b"
+    assert parsed == frame

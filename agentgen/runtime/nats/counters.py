@@ -13,7 +13,12 @@ class NatsCounters(Counters):
     published: int = 0
     """``publish_message`` calls that returned (sent, or queued locally)."""
     events_sent: int = 0
-    """Event messages sent to other workers (one per worker an event goes to)."""
+    """Event frames sent to other workers (one per worker an event goes to)."""
+    events_not_sent: int = 0
+    """Event frames whose batch could not be sent after their publish returned."""
+    batches_sent: int = 0
+    """NATS messages of event frames sent (each holds one or more)."""
+    batches_received: int = 0
     events_received: int = 0
     events_delivered: int = 0
     """Deliveries to local agents (one event may reach several)."""
@@ -26,6 +31,7 @@ class NatsCounters(Counters):
     rpc_forwarded: int = 0
     rpc_failed: int = 0
     malformed_frames: int = 0
+    malformed_batches: int = 0
     unknown_frames: int = 0
     malformed_entries: int = 0
     """Routing entries in the bucket that could not be read (skipped)."""

@@ -20,16 +20,16 @@ from agentgen.protos import agent_worker_pb2 as pb
 
 from ..context import MessageContext
 from ..errors import SerializationError, UndeliverableError
-from ..ids import AgentId
+from ..ids import AgentId, TopicId
 from ..local import LocalAgents
 from ..log_text import FirstTimes, clip
 from ..serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
+from ..wire.batches import BatchReader, pack
 from ..wire.codec import PayloadCodec
 from ..wire.frames import (
     DELIVER_TYPES_ATTRIBUTE,
     EVENT,
     REQUEST,
-    FrameReader,
     MalformedFrameError,
     error_response_frame,
     event_trace_carrier,
@@ -52,6 +52,8 @@ logger = logging.getLogger("agentgen.runtime.nats")
 MAX_HOPS = 3
 """Times a message may be forwarded between workers whose views disagree."""
 _CONTENT_TYPES = (JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
+_Route = tuple[tuple[AgentId, ...], dict[str, list[str]], tuple[str, ...]]
+"""An event's agents here, other owners with their agent types, types unserved."""
 
 
 class NatsInbound:
@@ -75,7 +77,7 @@ class NatsInbound:
         self._codec = codec
         self._counters = counters
         self._logged = FirstTimes()
-        self._reader = FrameReader(
+        self._batches = BatchReader(
             counters, logger, "NATS subject {}", once=self._logged
         )
         self.tracing = False
@@ -86,23 +88,34 @@ class NatsInbound:
     # -- events --------------------------------------------------------------
 
     async def on_event(self, msg: Msg) -> None:
-        """A message on this worker's events subject."""
+        """A message on this worker's events subject: a batch of event frames."""
+        forwards: list[tuple[str, pb.Message, list[str]]] = []
+        routes: dict[tuple[str | None, str, str], _Route] = {}  # within the batch
         try:
-            await self._event(msg)
+            for data in self._batches.frames(msg.data, msg.subject):
+                self._event(data, msg.subject, forwards, routes)
+            for owner, frame, agent_types in forwards:
+                await self._forward_event(msg, frame, owner, agent_types)
         except Exception:
             self._counters.internal_errors += 1
-            logger.exception("error handling an event on %s", clip(msg.subject))
+            logger.exception("error handling events on %s", clip(msg.subject))
         backlog = self._local.backlog
         if backlog.full:  # back-pressure: the client holds what follows
             await backlog.room()
 
-    async def _event(self, msg: Msg) -> None:
-        read = self._reader.read(msg.data, msg.subject)
+    def _event(
+        self,
+        data: bytes,
+        subject: str,
+        forwards: list[tuple[str, pb.Message, list[str]]],
+        routes: dict[tuple[str | None, str, str], _Route],
+    ) -> None:
+        read = self._batches.read(data, subject)
         if read is None:
             return
         kind, frame = read
         if kind != EVENT:
-            self._skip(f"{kind} frame on an events subject", clip(msg.subject))
+            self._skip(f"{kind} frame on an events subject", clip(subject))
             return
         event = frame.cloudEvent
         try:
@@ -119,35 +132,48 @@ class NatsInbound:
             )
             return
         named = event.attributes.get(DELIVER_TYPES_ATTRIBUTE)
-        agent_types = (
-            named.ce_string.split(",")
-            if named is not None
-            else self._view.agent_types(topic.type)
-        )
-        here: list[AgentId] = []
-        elsewhere: dict[str, list[str]] = {}
-        for agent_type in agent_types:
-            owner = self._view.owner(agent_type, topic.source)
-            if owner == self._worker_id:
-                here.append(AgentId(agent_type, topic.source))
-            elif owner is None:
-                self._unrouted(
-                    f"events for agent type {agent_type!r}, which nobody serves",
-                    f"event {clip(event.id)}",
-                )
-            else:
-                elsewhere.setdefault(owner, []).append(agent_type)
+        types_text = None if named is None else named.ce_string
+        route_key = (types_text, topic.type, topic.source)
+        route = routes.get(route_key)
+        if route is None:
+            route = routes[route_key] = self._route(types_text, topic)
+        here, elsewhere, unrouted = route
+        for agent_type in unrouted:
+            self._unrouted(
+                f"events for agent type {agent_type!r}, which nobody serves",
+                f"event {clip(event.id)}",
+            )
         if here:
             self._counters.events_delivered += self._local.queue_event(
                 message,
                 topic,
                 sender,
                 event.id,
-                tuple(here),
+                here,
                 trace_carrier=event_trace_carrier(event) if self.tracing else None,
             )
         for owner, types in elsewhere.items():
-            await self._forward_event(msg, frame, owner, types)
+            forwards.append((owner, frame, types))
+
+    def _route(self, types_text: str | None, topic: TopicId) -> _Route:
+        """Where an event goes: agents here, other owners, types nobody serves."""
+        agent_types = (
+            types_text.split(",")
+            if types_text is not None
+            else self._view.agent_types(topic.type)
+        )
+        here: list[AgentId] = []
+        elsewhere: dict[str, list[str]] = {}
+        unrouted: list[str] = []
+        for agent_type in agent_types:
+            owner = self._view.owner(agent_type, topic.source)
+            if owner == self._worker_id:
+                here.append(AgentId(agent_type, topic.source))
+            elif owner is None:
+                unrouted.append(agent_type)
+            else:
+                elsewhere.setdefault(owner, []).append(agent_type)
+        return tuple(here), elsewhere, tuple(unrouted)
 
     async def _forward_event(
         self, msg: Msg, frame: pb.Message, owner: str, agent_types: list[str]
@@ -164,7 +190,7 @@ class NatsInbound:
         )
         await self._client.publish(
             self._subjects.events(owner),
-            frame.SerializeToString(),
+            pack([frame.SerializeToString()]),
             headers={HOPS_HEADER: str(hops + 1)},
         )
         self._counters.events_forwarded += 1
@@ -180,7 +206,7 @@ class NatsInbound:
             logger.exception("error handling a request on %s", clip(msg.subject))
 
     async def _request(self, msg: Msg) -> None:
-        read = self._reader.read(msg.data, msg.subject)
+        read = self._batches.read(msg.data, msg.subject)
         if read is None:
             return
         kind, frame = read

@@ -1,11 +1,12 @@
 """What a NATS worker sends: events to the owners of their keys, RPC requests.
 
 An event goes to each worker owning one of its (agent type, key) pairs, once,
-with the types it is for in the ``agdelivertypes`` attribute; pairs this
-worker owns are delivered here without a round trip (the message object
-itself, as in-process). An RPC is a NATS request to the owner of its key
-(or a local delivery), ended by the reply, an error reply, NATS's "no
-responders" (:class:`UndeliverableError` at once) or the deadline.
+with the types it is for in the ``agdelivertypes`` attribute, in a batch of
+events (:mod:`.batcher`); pairs this worker owns are delivered here without
+a round trip (the message object itself, as in-process). An RPC is a NATS
+request to the owner of its key (or a local delivery), ended by the reply,
+an error reply, NATS's "no responders" (:class:`UndeliverableError` at once)
+or the deadline.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from nats.errors import ConnectionClosedError, NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+
 from agentgen.protos import agent_worker_pb2 as pb
 
 from ..deadlines import Deadlines
 from ..errors import (
     AgentgenError,
     ConnectionLostError,
-    NotDeliveredError,
     RpcTimeoutError,
     SerializationError,
     UndeliverableError,
@@ -28,12 +31,15 @@ from ..errors import (
 from ..ids import AgentId, TopicId
 from ..local import Envelope, LocalAgents, Mailbox
 from ..local.replies import await_reply, reply_outcome
+from ..local.work import WorkCount
 from ..log_text import FirstTimes, clip
 from ..serialization import PROTOBUF_CONTENT_TYPE
+from ..subscription_table import BoundedCache
 from ..wire.codec import PayloadCodec
-from ..wire.frames import DELIVER_TYPES_ATTRIBUTE, request_frame
+from ..wire.frames import DELIVER_TYPES_ATTRIBUTE, attribute_suffix, request_frame
 from ..wire.replies import reply_value
 from ..wire.size_limits import check_frame_size
+from .batcher import EventBatcher
 from .counters import NatsCounters
 from .routing import RoutingView
 from .subjects import Subjects
@@ -59,8 +65,11 @@ class NatsOutbound:
         codec: PayloadCodec,
         counters: NatsCounters,
         deadlines: Deadlines,
+        work: WorkCount,
     ) -> None:
         self._client = client
+        self.batcher = EventBatcher(client, counters, work)
+        """The events waiting to be sent (``flush`` it before closing)."""
         self._subjects = subjects
         self._worker_id = worker_id
         self._view = view
@@ -69,16 +78,7 @@ class NatsOutbound:
         self._counters = counters
         self._deadlines = deadlines
         self._logged = FirstTimes()
-
-    def owners(self, topic: TopicId) -> dict[str, list[str]]:
-        """The workers an event on ``topic`` goes to, with its agent types for each."""
-        view = self._view
-        targets: dict[str, list[str]] = {}
-        for agent_type in view.agent_types(topic.type):
-            owner = view.owner(agent_type, topic.source)
-            if owner is not None:
-                targets.setdefault(owner, []).append(agent_type)
-        return targets
+        self._suffixes = BoundedCache[str, bytes]()
 
     async def publish(
         self,
@@ -92,7 +92,7 @@ class NatsOutbound:
 
         ``trace_carrier`` travels in the event's attributes (as AutoGen's do).
         """
-        targets = self.owners(topic)
+        targets = self._view.event_targets(topic.type, topic.source)
         if not targets and self._logged.first(topic.type):
             logger.info(
                 "no worker serves a subscriber of topic type %s (message %s); "
@@ -100,41 +100,38 @@ class NatsOutbound:
                 clip(topic.type),
                 clip(message_id),
             )
+        frame = b""
         for owner, agent_types in targets.items():
             if owner == self._worker_id:
-                recipients = tuple(AgentId(t, topic.source) for t in agent_types)
                 full: list[tuple[Mailbox, Envelope]] = []
                 self._counters.events_delivered += self._local.queue_event(
                     message,
                     topic,
                     sender,
                     message_id,
-                    recipients,
+                    tuple(AgentId(t, topic.source) for t in agent_types),
                     full,
                     trace_carrier=trace_carrier,
                 )
                 for mailbox, envelope in full:
                     await mailbox.put(envelope)
                 continue
-            frame = self._codec.event_frame(
-                message,
-                topic,
-                sender,
-                message_id,
-                {DELIVER_TYPES_ATTRIBUTE: ",".join(agent_types)},
-                trace_carrier,
+            if not frame:  # encoded once, whatever the number of owners
+                frame = self._codec.event_frame(
+                    message, topic, sender, message_id, None, trace_carrier
+                )
+            await self.batcher.add(
+                self._subjects.events(owner), frame + self._types_suffix(agent_types)
             )
-            await self.send_frame(self._subjects.events(owner), frame, "the event")
-            self._counters.events_sent += 1
         self._counters.published += 1
 
-    async def send_frame(self, subject: str, frame: bytes, what: str) -> None:
-        """Publish one frame; :class:`NotDeliveredError` if the client cannot."""
-        check_frame_size(len(frame), self._codec.max_message_size, what)
+    def _types_suffix(self, agent_types: tuple[str, ...]) -> bytes:
+        text = ",".join(agent_types)
         try:
-            await self._client.publish(subject, frame)
-        except Exception as error:  # closed, draining, outbound buffer full
-            raise NotDeliveredError(f"{what} was not sent: {error!r}") from error
+            return self._suffixes[text]
+        except KeyError:
+            suffix = attribute_suffix(DELIVER_TYPES_ATTRIBUTE, text)
+            return self._suffixes.keep(text, suffix)
 
     async def call(
         self,
@@ -197,9 +194,6 @@ class NatsOutbound:
         owner: str,
         trace_carrier: Mapping[str, str] | None,
     ) -> Any:
-        from nats.errors import ConnectionClosedError, NoRespondersError
-        from nats.errors import TimeoutError as NatsTimeout
-
         type_name, data = self._codec.encode(message, PROTOBUF_CONTENT_TYPE)
         frame = request_frame(
             request_id,

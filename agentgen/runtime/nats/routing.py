@@ -102,6 +102,7 @@ class RoutingView:
         """Every live worker's subscriptions."""
         self.version = 0
         self._owners = BoundedCache[tuple[str, str], str | None]()
+        self._targets = BoundedCache[tuple[str, str], dict[str, tuple[str, ...]]]()
         self._changes = asyncio.Event()
 
     def put(self, entry: WorkerEntry) -> None:
@@ -142,6 +143,7 @@ class RoutingView:
     def _changed(self) -> None:
         self.version += 1
         self._owners.clear()
+        self._targets.clear()
         self._changes.set()
 
     async def wait_changed(self, timeout: float) -> None:
@@ -160,6 +162,25 @@ class RoutingView:
         servers = self.serving.get(agent_type)
         owner = rendezvous_choice(key, servers) if servers else None
         return self._owners.keep(cache_key, owner)
+
+    def event_targets(self, topic_type: str, source: str) -> dict[str, tuple[str, ...]]:
+        """The workers an event goes to, with its agent types for each.
+
+        ``ValueError`` for an invalid topic type. The dict is shared: read it only.
+        """
+        cache_key = (topic_type, source)
+        try:
+            return self._targets[cache_key]
+        except KeyError:
+            pass
+        targets: dict[str, list[str]] = {}
+        for agent_type in self.agent_types(topic_type):
+            owner = self.owner(agent_type, source)
+            if owner is not None:
+                targets.setdefault(owner, []).append(agent_type)
+        return self._targets.keep(
+            cache_key, {owner: tuple(types) for owner, types in targets.items()}
+        )
 
     def agent_types(self, topic_type: str) -> tuple[str, ...]:
         """The agent types subscribed to ``topic_type`` (``ValueError`` if invalid)."""

@@ -188,7 +188,9 @@ class NatsWorkerRuntime(BaseRuntime):
         )
         self.local.instances.on_create = handoff.restore
         parts = (client, self.subjects, self.worker_id, self.view, self.local, codec)
-        self._outbound = NatsOutbound(*parts, self.counters, self._deadlines)
+        self._outbound = NatsOutbound(
+            *parts, self.counters, self._deadlines, self.local.work
+        )
         inbound = self._inbound = NatsInbound(*parts, self.counters)
         telemetry = self._telemetry
         inbound.tracing = telemetry is not None and telemetry.tracing is not None
@@ -300,6 +302,8 @@ class NatsWorkerRuntime(BaseRuntime):
             )
 
     async def _on_stop(self) -> None:
+        if self._outbound is not None:
+            await self._outbound.batcher.flush()
         for subscription in self._subscriptions:
             try:
                 await subscription.unsubscribe()

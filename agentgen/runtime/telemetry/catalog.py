@@ -138,7 +138,11 @@ HOST_COUNTERS: Final[Mapping[str, str]] = {
 
 NATS_COUNTERS: Final[Mapping[str, str]] = {
     "published": "Publishes sent or queued locally.",
-    "events_sent": "Event messages sent to other workers.",
+    "events_sent": "Event frames sent to other workers.",
+    "events_not_sent": "Event frames not sent after their publish returned "
+    "(the connection closed).",
+    "batches_sent": "NATS messages of event frames sent.",
+    "batches_received": "NATS messages of event frames received.",
     "events_received": "Event messages received from other workers.",
     "events_delivered": "Events queued for local agents (one per recipient).",
     "events_forwarded": "Events sent on to the worker now owning their keys.",
@@ -149,6 +153,7 @@ NATS_COUNTERS: Final[Mapping[str, str]] = {
     "rpc_forwarded": "RPC requests sent on to the worker now owning their key.",
     "rpc_failed": "RPCs sent that failed.",
     "malformed_frames": "Messages skipped as malformed or undecodable.",
+    "malformed_batches": "NATS messages of event frames skipped as malformed.",
     "unknown_frames": "Frames of no known kind skipped.",
     "malformed_entries": "Routing entries in the bucket that could not be read.",
     "routing_changes": "Changes of the routing state seen.",

@@ -81,7 +81,8 @@ class PayloadCodec:
         if message is None:
             message = empty_pb2.Empty()
         name, data = self._serializers.serialize(message, content_type)
-        check_payload_size(len(data), self._max_message_size, _describe(message))
+        if len(data) > self._max_message_size:  # described only when too large
+            check_payload_size(len(data), self._max_message_size, _describe(message))
         return name, data
 
     def event_frame(
@@ -108,9 +109,9 @@ class PayloadCodec:
         attributes = event.attributes
         if isinstance(message, Message):
             event.proto_data.Pack(message)
-            check_payload_size(
-                len(event.proto_data.value), self._max_message_size, _describe(message)
-            )
+            size = len(event.proto_data.value)
+            if size > self._max_message_size:
+                check_payload_size(size, self._max_message_size, _describe(message))
             attributes[CONTENT_TYPE_ATTRIBUTE].ce_string = PROTOBUF_CONTENT_TYPE
             attributes[SCHEMA_ATTRIBUTE].ce_string = message.DESCRIPTOR.full_name
         else:
@@ -237,12 +238,9 @@ def _describe(message: Any) -> str:
     return f"message {type(message).__name__}"
 
 
-def _attribute(
-    attributes: Any,
-    key: str,
-) -> str:
-    value = attributes.get(key)
-    return "" if value is None else str(value.ce_string)
+def _attribute(attributes: Any, key: str) -> str:
+    # getattr with a default: a missing attribute (None) reads as "".
+    return str(getattr(attributes.get(key), "ce_string", ""))
 
 
 def _sender(attributes: Any) -> AgentId | None:

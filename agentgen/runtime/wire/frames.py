@@ -40,6 +40,7 @@ __all__ = [
     "FrameReader",
     "InvalidSubscriptionError",
     "MalformedFrameError",
+    "attribute_suffix",
     "error_response_frame",
     "event_trace_carrier",
     "is_resent",
@@ -159,6 +160,18 @@ def mark_resent(frame: bytes) -> bytes:
     message = pb.Message.FromString(frame)
     message.cloudEvent.attributes[RESENT_ATTRIBUTE].ce_boolean = True
     return message.SerializeToString()
+
+
+def attribute_suffix(name: str, value: str) -> bytes:
+    """Bytes adding attribute ``name`` (a ``ce_string``) to an event frame.
+
+    Appended to a ``Message{cloudEvent}`` frame without that attribute:
+    protobuf parses concatenated messages as one message, merged, so one
+    encoded event can go to several receivers with a different attribute each.
+    """
+    frame = pb.Message()
+    frame.cloudEvent.attributes[name].ce_string = value
+    return frame.SerializeToString()
 
 
 def is_resent(event: cloudevent_pb2.CloudEvent) -> bool:

@@ -14,6 +14,7 @@ import pytest
 from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.runtime.grpc import GrpcHost
 from agentgen.runtime.grpc.protocol import batching, service
+from agentgen.runtime.wire import batches
 from agentgen.runtime.wire.rpc_error_kinds import ERROR_KIND_KEY, RpcErrorKind
 from tests.support.grpc_harness import (
     RawPeer,
@@ -351,7 +352,7 @@ async def test_a_malformed_batch_is_counted_and_skipped_not_the_stream() -> None
         events = [event_message("news", event_id=f"e{i}") for i in range(3)]
         frames = [event.SerializeToString() for event in events]
         await bounded(call.write(b"\x05ab"))  # cut short: skipped whole
-        await bounded(call.write(batching.pack(frames)))
+        await bounded(call.write(batches.pack(frames)))
         received = [await receiver.receive() for _ in frames]
         assert [m.cloudEvent.id for m in received] == ["e0", "e1", "e2"]
         await wait_until(lambda: host.counters.event_deliveries == 3, "deliveries")

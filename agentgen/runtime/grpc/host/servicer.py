@@ -22,9 +22,10 @@ from google.protobuf.message import DecodeError, Message
 from agentgen.protos import agent_worker_pb2 as pb
 
 from ...log_text import clip
+from ...wire import batches
+from ...wire.batches import BatchReader
 from ..protocol import batching, service
 from ..protocol.auth import TokenCheck
-from ..protocol.batching import BatchReader
 from ..protocol.outbox import Outbox
 from .counters import HostCounters
 from .registry import ClientLimitError, HostRejection, NotOwnerError
@@ -205,7 +206,7 @@ class AgentRpcServicer:
         try:
             while (frame := await outbox.get()) is not None:
                 if batched:
-                    frame = batching.pack(batching.take_queued(outbox, frame, len))
+                    frame = batches.pack(batching.take_queued(outbox, frame, len))
                 await context.write(frame)
         finally:
             reader.cancel()

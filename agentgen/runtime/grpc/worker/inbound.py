@@ -27,6 +27,7 @@ from ...local import LocalAgents
 from ...log_text import FirstTimes, clip
 from ...serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
 from ...subscription_table import SubscriptionTable
+from ...wire.batches import BatchReader
 from ...wire.codec import PayloadCodec
 from ...wire.frames import (
     DELIVER_TYPES_ATTRIBUTE,
@@ -41,7 +42,6 @@ from ...wire.frames import (
 )
 from ...wire.replies import reply_frame
 from ...wire.rpc_error_kinds import RpcErrorKind
-from ..protocol.batching import BatchReader
 from .counters import WorkerCounters
 from .pending_calls import PendingCalls
 from .redelivery import RecentEventIds

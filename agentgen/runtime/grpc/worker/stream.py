@@ -26,9 +26,10 @@ from agentgen.protos import agent_worker_pb2 as pb
 
 from ...local.work import WorkCount
 from ...uuids import random_uuid
+from ...wire import batches
+from ...wire.batches import BatchReader
 from ..protocol import batching, service
 from ..protocol.auth import authorization_metadata
-from ..protocol.batching import BatchReader
 from ..protocol.outbox import Outbox
 
 if TYPE_CHECKING:
@@ -246,7 +247,7 @@ class WorkerStream:
                 if batched:
                     items = batching.take_queued(outbox, item, _frame_size)
                     self._writing = items
-                    await call.write(batching.pack([each.frame for each in items]))
+                    await call.write(batches.pack([each.frame for each in items]))
                 else:
                     items = self._writing = [item]
                     await call.write(item.frame)
