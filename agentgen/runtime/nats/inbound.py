@@ -214,15 +214,20 @@ class NatsInbound:
             self._skip(f"{kind} frame without a reply on a requests subject", "")
             return
         request = frame.request
-        refuse = functools.partial(self._refuse, msg.reply, request.request_id)
+        request_id = request.request_id
         try:
             target = AgentId(request.target.type, request.target.key)
         except ValueError as error:
-            await refuse(RpcErrorKind.UNDELIVERABLE, f"invalid target: {error}")
+            await self._refuse(
+                msg.reply,
+                request_id,
+                RpcErrorKind.UNDELIVERABLE,
+                f"invalid target: {error}",
+            )
             return
         owner = self._view.owner(target.type, target.key)
         if owner != self._worker_id:
-            await self._forward_request(msg, target, owner, refuse)
+            await self._forward_request(msg, request_id, target, owner)
             return
         payload = request.payload
         content_type = payload.data_content_type
@@ -231,16 +236,19 @@ class NatsInbound:
         try:
             message = self._codec.decode(payload.data_type, content_type, payload.data)
         except SerializationError as error:
-            await refuse(RpcErrorKind.UNDECODABLE, str(error))
+            await self._refuse(
+                msg.reply, request_id, RpcErrorKind.UNDECODABLE, str(error)
+            )
             return
         if isinstance(message, UnknownPayload):
-            await refuse(
+            await self._refuse(
+                msg.reply,
+                request_id,
                 RpcErrorKind.UNDECODABLE,
                 f"the worker of {target} cannot decode {payload.data_type}",
             )
             return
         sender = _agent_id(request.source) if request.HasField("source") else None
-        request_id = request.request_id
         self._counters.rpc_served += 1
         ctx: MessageContext | None = None
         reply = self._local.send_eagerly(message, target, sender, request_id)
@@ -251,19 +259,21 @@ class NatsInbound:
                     message, target, sender, request_id, trace_carrier=carrier
                 )
             except UndeliverableError as error:
-                await refuse(RpcErrorKind.UNDELIVERABLE, str(error))
+                await self._refuse(
+                    msg.reply, request_id, RpcErrorKind.UNDELIVERABLE, str(error)
+                )
                 return
             ctx = envelope[1] if self.tracing else None
-        answer = functools.partial(
-            self._respond, msg.reply, request_id, content_type, ctx
-        )
         if reply.done():
-            await answer(reply)
+            await self._respond(msg.reply, request_id, content_type, ctx, reply)
         else:
+            answer = functools.partial(
+                self._respond, msg.reply, request_id, content_type, ctx
+            )
             reply.add_done_callback(functools.partial(self._respond_later, answer))
 
     async def _forward_request(
-        self, msg: Msg, target: AgentId, owner: str | None, refuse: Any
+        self, msg: Msg, request_id: str, target: AgentId, owner: str | None
     ) -> None:
         hops = _hops(msg)
         if owner is None or hops >= MAX_HOPS:
@@ -272,7 +282,9 @@ class NatsInbound:
                 if owner is None
                 else f"forwarded {hops} times: the workers' routing states disagree"
             )
-            await refuse(RpcErrorKind.UNDELIVERABLE, reason)
+            await self._refuse(
+                msg.reply, request_id, RpcErrorKind.UNDELIVERABLE, reason
+            )
             return
         await self._client.publish(
             self._subjects.requests(owner),
