@@ -16,15 +16,12 @@ from typing import Final
 __all__ = [
     "DEFAULT_NAMESPACE",
     "HOPS_HEADER",
-    "TYPES_HEADER",
     "Subjects",
     "decode_name",
     "encode_name",
 ]
 
 DEFAULT_NAMESPACE: Final = "agentgen"
-TYPES_HEADER: Final = "Agentgen-Types"
-"""On an event: the agent types (comma-separated) the receiver delivers it to."""
 HOPS_HEADER: Final = "Agentgen-Hops"
 """How many times a worker forwarded this message to the key's owner."""
 
