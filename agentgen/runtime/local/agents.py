@@ -16,18 +16,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..agent import Agent, Handler, expect_reply
 from ..context import MessageContext
 from ..ids import AgentId, TopicId
 from ..log_text import FirstTimes, clip
-from .eager import run_as_task, start_handler
+from .eager import Started, run_first_step
 from .instances import AgentInstances
 from .mailbox import Backlog, Envelope, Mailbox, resume
 from .observers import DeliveryObserver
-from .outcomes import fail_envelope, handler_cancelled, handler_failed, settle
+from .outcomes import fail_envelope, handler_cancelled, handler_failed
 from .work import WorkCount
 
 if TYPE_CHECKING:
@@ -51,9 +51,6 @@ EAGER_DEPTH_LIMIT = 16
 handler calling another agent) before further ones are queued instead."""
 
 _BASE_ON_MESSAGE = Agent.on_message
-
-_Started = tuple[Handler, Coroutine[Any, Any, Any], Any]
-"""A handler call started by :meth:`LocalAgents.send_eagerly`, and what it awaits."""
 
 
 class LocalAgents:
@@ -243,74 +240,22 @@ class LocalAgents:
         work.count += 1  # WorkCount.add(), inlined
         if work.count == 1:
             work.busy()
+        self._eager_depth += 1
         try:
-            self._run_first_step(caller, mailbox, recipient, envelope)
+            run_first_step(
+                caller,
+                mailbox,
+                recipient,
+                envelope,
+                self.instances.agents,
+                self.deliver,
+            )
         finally:
+            self._eager_depth -= 1
             work.count -= 1  # the rest, if any, was handed off: counted there
             if work.count == 0:
                 work.idle()
         return reply
-
-    def _run_first_step(
-        self,
-        caller: asyncio.Task[Any],
-        mailbox: Mailbox,
-        agent_id: AgentId,
-        envelope: Envelope,
-    ) -> None:
-        task = mailbox.task
-        assert task is not None
-        loop = caller.get_loop()
-        message, ctx, _ = envelope
-        agent = self.instances.agents.get(agent_id)
-        handler = None
-        if agent is not None and type(agent).on_message is _BASE_ON_MESSAGE:
-            handler = agent.HANDLERS_BY_TYPE.get(type(message))
-        self._eager_depth += 1
-        try:
-            if handler is None:
-                # Agent creation, unknown types, own on_message: the general path.
-                call: Coroutine[Any, Any, Any] = self.deliver(agent_id, envelope)
-                awaited = run_as_task(
-                    loop, caller, task, mailbox.context, call.send, None
-                )
-            else:
-                method = getattr(agent, handler.method)
-                call, awaited = run_as_task(
-                    loop,
-                    caller,
-                    task,
-                    mailbox.context,
-                    start_handler,
-                    method,
-                    message,
-                    ctx,
-                )
-        except StopIteration as stop:
-            if handler is not None:
-                settle(agent_id, envelope, handler, stop.value, self.instances.agents)
-            return
-        except asyncio.CancelledError:
-            if handler is None:
-                raise
-            handler_cancelled(agent_id, envelope, self.instances.agents)
-            return
-        except Exception as error:
-            if handler is None:
-                raise
-            handler_failed(agent_id, envelope, error, self.instances.agents)
-            return
-        finally:
-            self._eager_depth -= 1
-            mailbox.reserved = False
-            mailbox.delivering = None
-        if handler is not None:
-            # The agent's task settles it through deliver(), started here up to
-            # where it waits for what the handler awaits (no handler code runs).
-            call = self.deliver(agent_id, envelope, (handler, call, awaited))
-            awaited = call.send(None)
-        mailbox.delivering = envelope
-        mailbox.hand_off(call, awaited)
 
     # -- mailboxes -----------------------------------------------------------
 
@@ -366,21 +311,20 @@ class LocalAgents:
         self,
         agent_id: AgentId,
         envelope: Envelope,
-        started: _Started | None = None,
-    ) -> None:
+        started: Started | None = None,
+        *,
+        observed: bool = False,
+    ) -> BaseException | None:
         """Run the agent's handler for ``envelope``; settle its outcome.
 
         With ``started``, :meth:`send_eagerly` began the handler's call: it
-        is resumed where it awaits.
+        is resumed where it awaits. Returns the handler's failure (``None``
+        when it succeeded). Observers, if any, are called around it
+        (``observed``: they already were).
         """
+        if self._observers and not observed:
+            return await self._deliver_observed(agent_id, envelope, started)
         message, ctx, reply = envelope
-        observers = self._observers
-        tokens = (
-            [observer.before(agent_id, message, ctx) for observer in observers]
-            if observers
-            else None
-        )
-        failure: BaseException | None = None
         try:
             if started is not None:
                 handler: Handler | None = started[0]
@@ -402,22 +346,36 @@ class LocalAgents:
             if handler is not None and ctx.is_rpc:
                 expect_reply(result, handler.response, method=handler.method)
         except asyncio.CancelledError as cancelled:
-            failure = cancelled
             if not self.running:
                 # The mailbox is closing: the runtime stops.
                 fail_envelope(envelope, "the runtime stopped")
                 raise
             handler_cancelled(agent_id, envelope, self.instances.agents)
+            return cancelled
         except Exception as error:
-            failure = error
             handler_failed(agent_id, envelope, error, self.instances.agents)
-        else:
-            if reply is not None and not reply.done():
-                reply.set_result(result)
+            return error
+        if reply is not None and not reply.done():
+            reply.set_result(result)
+        return None
+
+    async def _deliver_observed(
+        self, agent_id: AgentId, envelope: Envelope, started: Started | None
+    ) -> BaseException | None:
+        # A coroutine of its own: deliveries nobody observes pay nothing for it.
+        observers = self._observers
+        message, ctx, _ = envelope
+        tokens = [observer.before(agent_id, message, ctx) for observer in observers]
+        failure: BaseException | None = None
+        try:
+            failure = await self.deliver(agent_id, envelope, started, observed=True)
+        except BaseException as error:  # the runtime stops: cancelled
+            failure = error
+            raise
         finally:
-            if tokens is not None:
-                for observer, token in zip(observers, tokens, strict=True):
-                    observer.after(token, failure)
+            for observer, token in zip(observers, tokens, strict=True):
+                observer.after(token, failure)
+        return failure
 
     # -- observers -----------------------------------------------------------
 

@@ -105,7 +105,7 @@ class Mailbox:
 
     def __init__(
         self,
-        deliver: Callable[[Envelope], Awaitable[None]],
+        deliver: Callable[[Envelope], Awaitable[object]],
         capacity: int,
         backlog: Backlog,
         work: WorkCount,
