@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from agentgen.protos import agent_worker_pb2 as pb
 
 from ..context import MessageContext
-from ..errors import SerializationError, UndeliverableError
+from ..errors import UndeliverableError
 from ..ids import AgentId, TopicId
 from ..local import LocalAgents
 from ..log_text import FirstTimes, clip
-from ..serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
+from ..serialization import PROTOBUF_CONTENT_TYPE, UnknownPayload
 from ..wire.batches import BatchReader, pack
 from ..wire.codec import PayloadCodec
 from ..wire.frames import (
@@ -36,6 +36,13 @@ from ..wire.frames import (
     metadata_trace_carrier,
 )
 from ..wire.replies import reply_frame
+from ..wire.requests import (
+    RefusedRequest,
+    reply_content_type,
+    request_message,
+    request_sender,
+    request_target,
+)
 from ..wire.rpc_error_kinds import RpcErrorKind
 from .counters import NatsCounters
 from .routing import RoutingView
@@ -51,7 +58,6 @@ logger = logging.getLogger("agentgen.runtime.nats")
 
 MAX_HOPS = 3
 """Times a message may be forwarded between workers whose views disagree."""
-_CONTENT_TYPES = (JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
 _Route = tuple[tuple[AgentId, ...], dict[str, list[str]], tuple[str, ...]]
 """An event's agents here, other owners with their agent types, types unserved."""
 
@@ -216,39 +222,17 @@ class NatsInbound:
         request = frame.request
         request_id = request.request_id
         try:
-            target = AgentId(request.target.type, request.target.key)
-        except ValueError as error:
-            await self._refuse(
-                msg.reply,
-                request_id,
-                RpcErrorKind.UNDELIVERABLE,
-                f"invalid target: {error}",
-            )
+            target = request_target(request)
+            owner = self._view.owner(target.type, target.key)
+            if owner != self._worker_id:
+                await self._forward_request(msg, request_id, target, owner)
+                return
+            message = request_message(self._codec, request, target)
+        except RefusedRequest as refused:
+            await self._refuse(msg.reply, request_id, refused.kind, refused.reason)
             return
-        owner = self._view.owner(target.type, target.key)
-        if owner != self._worker_id:
-            await self._forward_request(msg, request_id, target, owner)
-            return
-        payload = request.payload
-        content_type = payload.data_content_type
-        if content_type not in _CONTENT_TYPES:
-            content_type = PROTOBUF_CONTENT_TYPE
-        try:
-            message = self._codec.decode(payload.data_type, content_type, payload.data)
-        except SerializationError as error:
-            await self._refuse(
-                msg.reply, request_id, RpcErrorKind.UNDECODABLE, str(error)
-            )
-            return
-        if isinstance(message, UnknownPayload):
-            await self._refuse(
-                msg.reply,
-                request_id,
-                RpcErrorKind.UNDECODABLE,
-                f"the worker of {target} cannot decode {payload.data_type}",
-            )
-            return
-        sender = _agent_id(request.source) if request.HasField("source") else None
+        content_type = reply_content_type(request, PROTOBUF_CONTENT_TYPE)
+        sender = request_sender(request)
         self._counters.rpc_served += 1
         ctx: MessageContext | None = None
         reply = self._local.send_eagerly(message, target, sender, request_id)
@@ -352,10 +336,3 @@ def _hops(msg: Msg) -> int:
         return int(headers.get(HOPS_HEADER, "0"))
     except ValueError:
         return MAX_HOPS
-
-
-def _agent_id(wire: pb.AgentId) -> AgentId | None:
-    try:
-        return AgentId(wire.type, wire.key)
-    except ValueError:
-        return None

@@ -21,11 +21,11 @@ from agentgen.protos import agent_worker_pb2 as pb
 from agentgen.protos import cloudevent_pb2
 
 from ...context import MessageContext
-from ...errors import SerializationError, UndeliverableError
-from ...ids import AgentId, TopicId
+from ...errors import UndeliverableError
+from ...ids import TopicId
 from ...local import LocalAgents
 from ...log_text import FirstTimes, clip
-from ...serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, UnknownPayload
+from ...serialization import JSON_CONTENT_TYPE, UnknownPayload
 from ...subscription_table import SubscriptionTable
 from ...wire.batches import BatchReader
 from ...wire.codec import PayloadCodec
@@ -41,17 +41,23 @@ from ...wire.frames import (
     metadata_trace_carrier,
 )
 from ...wire.replies import reply_frame
+from ...wire.requests import (
+    RefusedRequest,
+    reply_content_type,
+    request_message,
+    request_sender,
+    request_target,
+)
 from ...wire.rpc_error_kinds import RpcErrorKind
 from .counters import WorkerCounters
 from .pending_calls import PendingCalls
 from .redelivery import RecentEventIds
 from .stream import Outgoing
 
-__all__ = ["CONTENT_TYPES", "Inbound", "ReplyStream"]
+__all__ = ["Inbound", "ReplyStream"]
 
 logger = logging.getLogger("agentgen.runtime.grpc.worker")
 
-CONTENT_TYPES = (JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
 """The payload encodings agentgen reads and writes."""
 _RECENT_EVENT_IDS = 16_384
 """Ids of received events remembered to drop repeats after a reconnection."""
@@ -182,44 +188,27 @@ class Inbound:
 
     def _on_request(self, stream: ReplyStream, request: pb.RpcRequest) -> None:
         request_id = request.request_id
-        content_type = request.payload.data_content_type
-        if content_type not in CONTENT_TYPES:
-            content_type = JSON_CONTENT_TYPE
-        refuse = functools.partial(self._send_error, stream, request_id)
         try:
-            target = AgentId(request.target.type, request.target.key)
-        except ValueError as error:
-            refuse(RpcErrorKind.UNDELIVERABLE, f"invalid target: {error}")
-            return
-        if target.type not in self._local.instances.factories:
-            refuse(
-                RpcErrorKind.UNDELIVERABLE,
-                f"agent type {target.type!r} is not registered in this worker",
-            )
-            return
-        payload = request.payload
-        try:
-            message = self._codec.decode(
-                payload.data_type, payload.data_content_type, payload.data
-            )
-        except SerializationError as error:
-            refuse(RpcErrorKind.UNDECODABLE, str(error))
-            return
-        if isinstance(message, UnknownPayload):
-            refuse(
-                RpcErrorKind.UNDECODABLE,
-                f"the worker of {target} cannot decode {payload.data_type} "
-                f"({payload.data_content_type})",
-            )
-            return
-        sender = _agent_id(request.source) if request.HasField("source") else None
-        carrier = metadata_trace_carrier(request.metadata) if self.tracing else None
-        try:
-            reply, _, envelope = self._local.queue_request(
-                message, target, sender, request_id, trace_carrier=carrier
-            )
-        except UndeliverableError as error:
-            refuse(RpcErrorKind.UNDELIVERABLE, str(error))
+            target = request_target(request)
+            if target.type not in self._local.instances.factories:
+                raise RefusedRequest(
+                    RpcErrorKind.UNDELIVERABLE,
+                    f"agent type {target.type!r} is not registered in this worker",
+                )
+            message = request_message(self._codec, request, target)
+            carrier = metadata_trace_carrier(request.metadata) if self.tracing else None
+            try:
+                reply, _, envelope = self._local.queue_request(
+                    message,
+                    target,
+                    request_sender(request),
+                    request_id,
+                    trace_carrier=carrier,
+                )
+            except UndeliverableError as error:
+                raise RefusedRequest(RpcErrorKind.UNDELIVERABLE, str(error)) from None
+        except RefusedRequest as refused:
+            self._send_error(stream, request_id, refused.kind, refused.reason)
             return
         self._counters.rpc_served += 1
         reply.add_done_callback(
@@ -227,7 +216,7 @@ class Inbound:
                 self._send_reply,
                 stream,
                 request_id,
-                content_type,
+                reply_content_type(request, JSON_CONTENT_TYPE),
                 envelope[1] if self.tracing else None,
             )
         )
@@ -268,10 +257,3 @@ class Inbound:
                 "reply to unknown or finished request %s skipped",
                 clip(response.request_id),
             )
-
-
-def _agent_id(wire: pb.AgentId) -> AgentId | None:
-    try:
-        return AgentId(wire.type, wire.key)
-    except ValueError:
-        return None

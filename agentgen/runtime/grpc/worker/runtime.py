@@ -24,12 +24,13 @@ from ...ids import AgentId, TopicId
 from ...serialization import JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE
 from ...subscriptions import Subscription
 from ...wire.codec import PayloadCodec
+from ...wire.requests import CONTENT_TYPES
 from ...wire.size_limits import DEFAULT_MAX_MESSAGE_SIZE, grpc_size_options
 from ..protocol.address import resolve_worker_target
 from ..protocol.auth import check_token, token_from_environment
 from .connection import Connection, ConnectionSettings
 from .counters import WorkerCounters
-from .inbound import CONTENT_TYPES, Inbound
+from .inbound import Inbound
 from .outbound import Outbound
 from .pending_calls import PendingCalls
 
