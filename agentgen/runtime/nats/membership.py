@@ -35,6 +35,9 @@ logger = logging.getLogger("agentgen.runtime.nats")
 
 MARKER_TTL = 1.0
 """Seconds the server keeps the marker of an expired entry (its minimum)."""
+_FIRST_RETRY = 0.05
+_LAST_RETRY = 0.5
+"""Pauses, in seconds, between writes of the entry that found no stream."""
 
 
 class Membership:
@@ -192,12 +195,27 @@ class Membership:
             )
 
     async def _write(self) -> None:
+        from nats.js.errors import NoStreamResponseError
+
         assert self._payload is not None
-        await self._js.publish(
-            self._subjects.kv_prefix + Subjects.worker_key(self.worker_id),
-            self._payload,
-            msg_ttl=self._lease,
-        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
+        pause = _FIRST_RETRY
+        while True:
+            try:
+                await self._js.publish(
+                    self._subjects.kv_prefix + Subjects.worker_key(self.worker_id),
+                    self._payload,
+                    msg_ttl=self._lease,
+                )
+                return
+            except NoStreamResponseError:
+                # A bucket just created on a cluster: the servers learn where
+                # its stream listens a moment later. Bounded by the timeout.
+                if loop.time() + pause > deadline:
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _LAST_RETRY)
 
     async def _renew(self) -> None:
         failing = False
