@@ -74,6 +74,8 @@ class LocalAgents:
             raise ValueError("backlog_limit must be at least 1")
         self.mailbox_capacity = mailbox_capacity
         self.instances = AgentInstances(runtime)
+        self._agents = self.instances.agents  # live tables, read per message
+        self._factories = self.instances.factories
         self.backlog = Backlog(backlog_limit)
         self.work = WorkCount()
         self.running = False
@@ -111,7 +113,7 @@ class LocalAgents:
         goes into each :class:`MessageContext`.
         """
         queued = 0
-        factories = self.instances.factories
+        factories = self._factories
         mailboxes = self._mailboxes
         for recipient in recipients:
             if sender is not None and recipient == sender:
@@ -330,7 +332,7 @@ class LocalAgents:
                 handler: Handler | None = started[0]
                 result = await resume(started[1], started[2])
             else:
-                agent = self.instances.agents.get(agent_id)
+                agent = self._agents.get(agent_id)
                 if agent is None:
                     agent = await self.instances.get(agent_id)
                 handler = agent.HANDLERS_BY_TYPE.get(type(message))
