@@ -53,13 +53,12 @@ class InProcessRuntime(BaseRuntime):
         # Queued here rather than in a helper coroutine: one coroutine frame
         # less per publish. Waits only for full mailboxes (back-pressure).
         full: list[tuple[Mailbox, Envelope]] = []
+        table = self.subscription_table
+        recipients = table.cached_recipients.get(topic)
+        if recipients is None:
+            recipients = table.recipients(topic)
         self.local.queue_event(
-            message,
-            topic,
-            sender,
-            message_id or self._ids.next(),
-            self.subscription_table.recipients(topic),
-            full,
+            message, topic, sender, message_id or self._ids.next(), recipients, full
         )
         for mailbox, envelope in full:
             await mailbox.put(envelope)

@@ -13,7 +13,7 @@ the two questions routing asks, each cached until the table changes:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from typing import TypeVar
 
 from .ids import AgentId, TopicId
@@ -71,7 +71,14 @@ class SubscriptionTable:
     may coexist; only ids must be unique.
     """
 
-    __slots__ = ("_by_id", "_by_rule", "_max_key", "_recipients", "_types")
+    __slots__ = (
+        "_by_id",
+        "_by_rule",
+        "_max_key",
+        "_recipients",
+        "_types",
+        "cached_recipients",
+    )
 
     def __init__(
         self, max_cached_type_length: int = 1024, *, unique_rules: bool = True
@@ -81,6 +88,9 @@ class SubscriptionTable:
             {} if unique_rules else None
         )
         self._recipients = BoundedCache[TopicId, tuple[AgentId, ...]]()
+        self.cached_recipients: Mapping[TopicId, tuple[AgentId, ...]] = self._recipients
+        """What :meth:`recipients` has computed, for hot paths to read first
+        (``get``: one dict lookup, no call; a miss is ``None``: call it)."""
         self._types = BoundedCache[str, tuple[str, ...]]()
         self._max_key = max_cached_type_length
 

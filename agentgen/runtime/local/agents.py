@@ -14,7 +14,6 @@ messages go and hands them over with :meth:`LocalAgents.queue_event`,
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -131,11 +130,10 @@ class LocalAgents:
             mailbox = mailboxes.get(recipient)
             if mailbox is None:
                 mailbox = self._new_mailbox(recipient)
-            if not mailbox.offer(envelope):
-                if full is None:
-                    mailbox.put_nowait(envelope)
-                else:
-                    full.append((mailbox, envelope))
+            if full is None:
+                mailbox.offer(envelope, False)
+            elif not mailbox.offer(envelope):
+                full.append((mailbox, envelope))
             queued += 1
         if not queued and self._logged.first(topic_id.type):
             logger.info(
@@ -247,7 +245,6 @@ class LocalAgents:
             run_first_step(
                 caller,
                 mailbox,
-                recipient,
                 envelope,
                 self.instances.agents,
                 self.deliver,
@@ -275,7 +272,7 @@ class LocalAgents:
 
     def _new_mailbox(self, agent_id: AgentId) -> Mailbox:
         mailbox = self._mailboxes[agent_id] = Mailbox(
-            functools.partial(self.deliver, agent_id),
+            self.deliver,
             self.mailbox_capacity,
             self.backlog,
             self.work,
@@ -311,13 +308,13 @@ class LocalAgents:
 
     async def deliver(
         self,
-        agent_id: AgentId,
+        mailbox: Mailbox,
         envelope: Envelope,
         started: Started | None = None,
         *,
         observed: bool = False,
     ) -> BaseException | None:
-        """Run the agent's handler for ``envelope``; settle its outcome.
+        """Run the handler of ``mailbox``'s agent for ``envelope``; settle it.
 
         With ``started``, :meth:`send_eagerly` began the handler's call: it
         is resumed where it awaits. Returns the handler's failure (``None``
@@ -325,16 +322,17 @@ class LocalAgents:
         (``observed``: they already were).
         """
         if self._observers and not observed:
-            return await self._deliver_observed(agent_id, envelope, started)
+            return await self._deliver_observed(mailbox, envelope, started)
         message, ctx, reply = envelope
         try:
             if started is not None:
                 handler: Handler | None = started[0]
                 result = await resume(started[1], started[2])
             else:
-                agent = self._agents.get(agent_id)
+                agent = mailbox.agent
                 if agent is None:
-                    agent = await self.instances.get(agent_id)
+                    agent = await self.instances.get(mailbox.agent_id)
+                    mailbox.agent = agent
                 handler = agent.HANDLERS_BY_TYPE.get(type(message))
                 if handler is None or type(agent).on_message is not _BASE_ON_MESSAGE:
                     # Unknown message types and agents with their own
@@ -352,25 +350,26 @@ class LocalAgents:
                 # The mailbox is closing: the runtime stops.
                 fail_envelope(envelope, "the runtime stopped")
                 raise
-            handler_cancelled(agent_id, envelope, self.instances.agents)
+            handler_cancelled(mailbox.agent_id, envelope, self._agents)
             return cancelled
         except Exception as error:
-            handler_failed(agent_id, envelope, error, self.instances.agents)
+            handler_failed(mailbox.agent_id, envelope, error, self._agents)
             return error
         if reply is not None and not reply.done():
             reply.set_result(result)
         return None
 
     async def _deliver_observed(
-        self, agent_id: AgentId, envelope: Envelope, started: Started | None
+        self, mailbox: Mailbox, envelope: Envelope, started: Started | None
     ) -> BaseException | None:
         # A coroutine of its own: deliveries nobody observes pay nothing for it.
         observers = self._observers
         message, ctx, _ = envelope
+        agent_id = mailbox.agent_id
         tokens = [observer.before(agent_id, message, ctx) for observer in observers]
         failure: BaseException | None = None
         try:
-            failure = await self.deliver(agent_id, envelope, started, observed=True)
+            failure = await self.deliver(mailbox, envelope, started, observed=True)
         except BaseException as error:  # the runtime stops: cancelled
             failure = error
             raise

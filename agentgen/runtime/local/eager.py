@@ -83,10 +83,9 @@ async def _await(awaitable: Awaitable[Any]) -> Any:
 def run_first_step(
     caller: asyncio.Task[Any],
     mailbox: Mailbox,
-    agent_id: AgentId,
     envelope: Envelope,
     agents: Mapping[AgentId, Agent],
-    deliver: Callable[[AgentId, Envelope, Started | None], Coroutine[Any, Any, object]],
+    deliver: Callable[[Mailbox, Envelope, Started | None], Coroutine[Any, Any, object]],
 ) -> None:
     """Run ``envelope``'s handler up to its first await, as the agent's task.
 
@@ -99,13 +98,14 @@ def run_first_step(
     assert task is not None
     loop = caller.get_loop()
     message, ctx, _ = envelope
-    agent = agents.get(agent_id)
+    agent_id = mailbox.agent_id
+    agent = mailbox.agent  # None until a queued delivery has made or found it
     handler = None
     if agent is not None and type(agent).on_message is _BASE_ON_MESSAGE:
         handler = agent.HANDLERS_BY_TYPE.get(type(message))
     try:
         if handler is None:
-            call: Coroutine[Any, Any, Any] = deliver(agent_id, envelope, None)
+            call: Coroutine[Any, Any, Any] = deliver(mailbox, envelope, None)
             awaited = run_as_task(loop, caller, task, mailbox.context, call.send, None)
         else:
             method = getattr(agent, handler.method)
@@ -136,7 +136,7 @@ def run_first_step(
     if handler is not None:
         # The agent's task settles it through deliver(), started here up to
         # where it waits for what the handler awaits (no handler code runs).
-        call = deliver(agent_id, envelope, (handler, call, awaited))
+        call = deliver(mailbox, envelope, (handler, call, awaited))
         awaited = call.send(None)
     mailbox.delivering = envelope
     mailbox.hand_off(call, awaited)

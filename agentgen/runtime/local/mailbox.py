@@ -14,13 +14,16 @@ import contextvars
 import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..context import MessageContext
 from ..errors import NotDeliveredError
 from ..ids import AgentId
 from ..telemetry.logs import CURRENT_MAILBOX
 from .work import WorkCount
+
+if TYPE_CHECKING:
+    from ..agent import Agent
 
 __all__ = ["Backlog", "Envelope", "Mailbox", "resume"]
 
@@ -74,7 +77,7 @@ class Backlog:
 
 
 class Mailbox:
-    """A bounded queue drained by one task that hands envelopes to ``deliver``.
+    """A bounded queue drained by one task: ``deliver(mailbox, envelope)`` each.
 
     ``put`` waits while the mailbox is full (back-pressure for publishers in
     this process); ``put_nowait`` never waits: for the owner's own messages
@@ -97,6 +100,7 @@ class Mailbox:
         "_task",
         "_wakeup",
         "_work",
+        "agent",
         "agent_id",
         "context",
         "delivering",
@@ -105,11 +109,11 @@ class Mailbox:
 
     def __init__(
         self,
-        deliver: Callable[[Envelope], Awaitable[object]],
+        deliver: Callable[[Mailbox, Envelope], Awaitable[object]],
         capacity: int,
         backlog: Backlog,
         work: WorkCount,
-        agent_id: AgentId | None = None,
+        agent_id: AgentId,
     ) -> None:
         self._deliver = deliver
         self._capacity = capacity
@@ -125,6 +129,13 @@ class Mailbox:
         """Set by a runtime while it runs a delivery's first step itself."""
         self.agent_id = agent_id
         """The agent whose messages this mailbox holds."""
+        self.agent: Agent | None = None
+        """That agent, once a delivery made or found it (set by ``deliver``).
+
+        Read instead of the agent table, a dict lookup by ``AgentId`` (whose
+        hash is a Python call) per delivery. The runtime closes a mailbox
+        before its agent leaves the table (eviction, stop).
+        """
         self.delivering: Envelope | None = None
         """The envelope being delivered, if any."""
         self.context = contextvars.copy_context()
@@ -134,16 +145,16 @@ class Mailbox:
     def __len__(self) -> int:
         return len(self._items)
 
-    def offer(self, envelope: Envelope) -> bool:
-        """Queue ``envelope`` if the mailbox has room; ``False`` if it is full."""
-        if len(self._items) >= self._capacity:
-            return False
-        self.put_nowait(envelope)
-        return True
+    def offer(self, envelope: Envelope, room_only: bool = True) -> bool:
+        """Queue ``envelope``; ``False`` (not queued) if full and ``room_only``.
 
-    def put_nowait(self, envelope: Envelope) -> None:
-        """Queue ``envelope`` whatever the mailbox's fill."""
-        self._items.append(envelope)
+        One method for both (no call from one to the other): it runs for
+        every message.
+        """
+        items = self._items
+        if room_only and len(items) >= self._capacity:
+            return False
+        items.append(envelope)
         self._backlog.count += 1
         work = self._work
         work.count += 1  # WorkCount.add(), inlined
@@ -156,6 +167,11 @@ class Mailbox:
         wakeup = self._wakeup
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
+        return True
+
+    def put_nowait(self, envelope: Envelope) -> None:
+        """Queue ``envelope`` whatever the mailbox's fill."""
+        self.offer(envelope, False)
 
     async def put(self, envelope: Envelope) -> None:
         """Queue ``envelope``, waiting while the mailbox is full.
@@ -236,7 +252,7 @@ class Mailbox:
                     space.set_result(None)
                 self.delivering = envelope
                 try:
-                    await self._deliver(envelope)
+                    await self._deliver(self, envelope)
                 finally:
                     self.delivering = None
                     work.count -= 1  # WorkCount.done(), inlined
