@@ -239,8 +239,8 @@ def _describe(message: Any) -> str:
 
 
 def _attribute(attributes: Any, key: str) -> str:
-    # getattr with a default: a missing attribute (None) reads as "".
-    return str(getattr(attributes.get(key), "ce_string", ""))
+    value = attributes.get(key)
+    return "" if value is None else str(value.ce_string)
 
 
 def _sender(attributes: Any) -> AgentId | None:

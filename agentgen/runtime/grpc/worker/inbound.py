@@ -156,7 +156,10 @@ class Inbound:
         if isinstance(message, UnknownPayload):
             self._skip_unknown(message, event.id, topic)
             return
-        recipients = self._subscriptions.recipients(topic)
+        table = self._subscriptions
+        recipients = table.cached_recipients.get(topic)
+        if recipients is None:
+            recipients = table.recipients(topic)
         only = event.attributes.get(DELIVER_TYPES_ATTRIBUTE)
         if only is not None:  # a by-key host routed some types' keys elsewhere
             allowed = only.ce_string.split(",")
