@@ -1,0 +1,109 @@
+"""The workloads ``instructions.py`` counts, one per process (a script, not a module).
+
+Usage: ``instruction_workloads.py publish|rpc|grpc COUNT`` with the benchmark
+gencode and ``bench/children`` on ``PYTHONPATH``, and in front of them the
+agentgen tree to measure. Only public names of ``agentgen.runtime`` are used,
+so that older commits run it too. Prints ``delivered N`` at the end.
+
+* ``publish``: ``COUNT`` in-process publishes to one Sink;
+* ``rpc``: ``COUNT`` sequential in-process RPCs to one Echo;
+* ``grpc``: a host, a publishing worker and a subscribing worker (one Sink),
+  all in this process, ``COUNT`` events through the host.
+
+Each first sends one message and waits for it, so that connection, agent
+creation and first-use costs fall in the ``COUNT = 0`` run too (the
+experiment subtracts it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from agentgen_agents import Echo, Sink  # type: ignore[import-not-found]
+from benchproto.ping_pb2 import Ping  # type: ignore[import-not-found]
+
+from agentgen.runtime import PROTOBUF_CONTENT_TYPE, AgentId, InProcessRuntime, TopicId
+from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
+
+TOPIC = TopicId("bench")
+PAYLOAD = b"x" * 64
+WAIT_LIMIT = 300.0
+
+
+class Counter:
+    """What the Sink calls per message; :meth:`reached` waits for a total."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.target = 0
+        self.done = asyncio.Event()
+
+    def on_message(self) -> None:
+        self.count += 1
+        if self.count >= self.target:
+            self.done.set()
+
+    async def reached(self, target: int) -> None:
+        self.target = target
+        if self.count < target:
+            self.done.clear()
+            await asyncio.wait_for(self.done.wait(), WAIT_LIMIT)
+
+
+async def in_process_publish(count: int) -> int:
+    counter = Counter()
+    async with InProcessRuntime() as runtime:
+        await Sink.register(runtime, lambda: Sink(counter))
+        message = Ping(seq=1, blob=PAYLOAD)
+        await runtime.publish_message(message, TOPIC)
+        await counter.reached(1)
+        for _ in range(count):
+            await runtime.publish_message(message, TOPIC)
+        await counter.reached(count + 1)
+    return counter.count - 1
+
+
+async def in_process_rpc(count: int) -> int:
+    async with InProcessRuntime() as runtime:
+        await Echo.register(runtime)
+        message = Ping(seq=1, blob=PAYLOAD)
+        echo = AgentId("Echo")
+        for _ in range(count + 1):
+            reply = await runtime.send_message(message, echo)
+            assert reply.seq == 1
+    return count
+
+
+async def grpc_events(count: int) -> int:
+    counter = Counter()
+    async with (
+        GrpcHost("127.0.0.1:0") as host,
+        GrpcWorkerRuntime(
+            host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE
+        ) as subscriber,
+    ):
+        await Sink.register(subscriber, lambda: Sink(counter))
+        async with GrpcWorkerRuntime(
+            host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE
+        ) as publisher:
+            message = Ping(seq=1, blob=PAYLOAD)
+            await publisher.publish_message(message, TOPIC)
+            await counter.reached(1)
+            for _ in range(count):
+                await publisher.publish_message(message, TOPIC)
+            await counter.reached(count + 1)
+    return counter.count - 1
+
+
+WORKLOADS = {"publish": in_process_publish, "rpc": in_process_rpc, "grpc": grpc_events}
+
+
+def main() -> None:
+    mode, count = sys.argv[1], int(sys.argv[2])
+    delivered = asyncio.run(WORKLOADS[mode](count))
+    print(f"delivered {delivered}")
+
+
+if __name__ == "__main__":
+    main()
