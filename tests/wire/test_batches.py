@@ -29,6 +29,11 @@ def test_a_frame_is_prefixed_with_its_protobuf_varint_length(size: int) -> None:
     assert unpack(pack([frame])) == [frame]
 
 
+def test_a_length_prefix_longer_than_needed_is_read_as_protobuf_reads_it() -> None:
+    # Protobuf parsers accept varints with redundant continuation bytes.
+    assert unpack(b"\x81\x00a" + b"\x82\x80\x00bc") == [b"a", b"bc"]
+
+
 def test_frames_come_back_in_order_and_empty_batches_have_none() -> None:
     frames = [b"", b"a", b"b" * 200, b"c" * 70_000, b""]
     assert unpack(pack(frames)) == frames
@@ -40,6 +45,8 @@ def test_frames_come_back_in_order_and_empty_batches_have_none() -> None:
     "data",
     [
         b"\x80",  # a length prefix cut short
+        b"\x80\x80",  # a length prefix cut short after two bytes
+        b"\x80\x01" + b"a" * 127,  # a two-byte length (128), one byte short
         b"\x05abc",  # a frame longer than what follows
         b"\x01a\x03b",  # fine, then a cut frame: nothing is returned
         b"\xff" * 11 + b"\x01",  # a length prefix over 10 bytes
