@@ -1,6 +1,6 @@
 """The workloads ``instructions.py`` counts, one per process (a script, not a module).
 
-Usage: ``instruction_workloads.py publish|rpc|grpc COUNT`` with the benchmark
+Usage: ``instruction_workloads.py publish|rpc|grpc|grpc-rpc COUNT`` with the benchmark
 gencode and ``bench/children`` on ``PYTHONPATH``, and in front of them the
 agentgen tree to measure. Only public names of ``agentgen.runtime`` are used,
 so that older commits run it too. Prints ``delivered N`` at the end.
@@ -8,7 +8,9 @@ so that older commits run it too. Prints ``delivered N`` at the end.
 * ``publish``: ``COUNT`` in-process publishes to one Sink;
 * ``rpc``: ``COUNT`` sequential in-process RPCs to one Echo;
 * ``grpc``: a host, a publishing worker and a subscribing worker (one Sink),
-  all in this process, ``COUNT`` events through the host.
+  all in this process, ``COUNT`` events through the host;
+* ``grpc-rpc``: the same with a calling worker and an Echo: ``COUNT``
+  sequential RPCs through the host.
 
 Each first sends one message and waits for it, so that connection, agent
 creation and first-use costs fall in the ``COUNT = 0`` run too (the
@@ -96,7 +98,31 @@ async def grpc_events(count: int) -> int:
     return counter.count - 1
 
 
-WORKLOADS = {"publish": in_process_publish, "rpc": in_process_rpc, "grpc": grpc_events}
+async def grpc_rpc(count: int) -> int:
+    async with (
+        GrpcHost("127.0.0.1:0") as host,
+        GrpcWorkerRuntime(
+            host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE
+        ) as callee,
+    ):
+        await Echo.register(callee)
+        async with GrpcWorkerRuntime(
+            host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE
+        ) as caller:
+            message = Ping(seq=1, blob=PAYLOAD)
+            echo = AgentId("Echo")
+            for _ in range(count + 1):
+                reply = await caller.send_message(message, echo)
+                assert reply.seq == 1
+    return count
+
+
+WORKLOADS = {
+    "publish": in_process_publish,
+    "rpc": in_process_rpc,
+    "grpc": grpc_events,
+    "grpc-rpc": grpc_rpc,
+}
 
 
 def main() -> None:
