@@ -20,7 +20,9 @@ experiment subtracts it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import AsyncIterator
 
 from agentgen_agents import Echo, Sink  # type: ignore[import-not-found]
 from benchproto.ping_pb2 import Ping  # type: ignore[import-not-found]
@@ -77,43 +79,41 @@ async def in_process_rpc(count: int) -> int:
     return count
 
 
+@contextlib.asynccontextmanager
+async def host_and_two_workers() -> (
+    AsyncIterator[tuple[GrpcWorkerRuntime, GrpcWorkerRuntime]]
+):
+    """A host on 127.0.0.1 and two workers on it: a receiver and a sender."""
+    async with GrpcHost("127.0.0.1:0") as host:
+        workers = [
+            GrpcWorkerRuntime(host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE)
+            for _ in range(2)
+        ]
+        async with workers[0] as receiver, workers[1] as sender:
+            yield receiver, sender
+
+
 async def grpc_events(count: int) -> int:
     counter = Counter()
-    async with (
-        GrpcHost("127.0.0.1:0") as host,
-        GrpcWorkerRuntime(
-            host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE
-        ) as subscriber,
-    ):
+    async with host_and_two_workers() as (subscriber, publisher):
         await Sink.register(subscriber, lambda: Sink(counter))
-        async with GrpcWorkerRuntime(
-            host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE
-        ) as publisher:
-            message = Ping(seq=1, blob=PAYLOAD)
+        message = Ping(seq=1, blob=PAYLOAD)
+        await publisher.publish_message(message, TOPIC)
+        await counter.reached(1)
+        for _ in range(count):
             await publisher.publish_message(message, TOPIC)
-            await counter.reached(1)
-            for _ in range(count):
-                await publisher.publish_message(message, TOPIC)
-            await counter.reached(count + 1)
+        await counter.reached(count + 1)
     return counter.count - 1
 
 
 async def grpc_rpc(count: int) -> int:
-    async with (
-        GrpcHost("127.0.0.1:0") as host,
-        GrpcWorkerRuntime(
-            host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE
-        ) as callee,
-    ):
+    async with host_and_two_workers() as (callee, caller):
         await Echo.register(callee)
-        async with GrpcWorkerRuntime(
-            host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE
-        ) as caller:
-            message = Ping(seq=1, blob=PAYLOAD)
-            echo = AgentId("Echo")
-            for _ in range(count + 1):
-                reply = await caller.send_message(message, echo)
-                assert reply.seq == 1
+        message = Ping(seq=1, blob=PAYLOAD)
+        echo = AgentId("Echo")
+        for _ in range(count + 1):
+            reply = await caller.send_message(message, echo)
+            assert reply.seq == 1
     return count
 
 
