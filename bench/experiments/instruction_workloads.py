@@ -23,12 +23,15 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from agentgen_agents import Echo, Sink  # type: ignore[import-not-found]
 from benchproto.ping_pb2 import Ping  # type: ignore[import-not-found]
 
 from agentgen.runtime import PROTOBUF_CONTENT_TYPE, AgentId, InProcessRuntime, TopicId
-from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
+
+if TYPE_CHECKING:
+    from agentgen.runtime.grpc import GrpcWorkerRuntime
 
 TOPIC = TopicId("bench")
 PAYLOAD = b"x" * 64
@@ -36,7 +39,7 @@ WAIT_LIMIT = 300.0
 
 
 class Counter:
-    """What the Sink calls per message; :meth:`reached` waits for a total."""
+    """What the Sink calls per message; waits for a total set beforehand."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -45,13 +48,18 @@ class Counter:
 
     def on_message(self) -> None:
         self.count += 1
-        if self.count >= self.target:
+        if self.count == self.target:
             self.done.set()
 
-    async def reached(self, target: int) -> None:
+    def expect(self, target: int) -> None:
+        """Count towards ``target`` (before sending, so that no message
+        after it calls ``done.set()`` on the way)."""
         self.target = target
-        if self.count < target:
-            self.done.clear()
+        self.done.clear()
+
+    async def reached(self) -> None:
+        """Wait until the count is at the target."""
+        if self.count < self.target:
             await asyncio.wait_for(self.done.wait(), WAIT_LIMIT)
 
 
@@ -60,11 +68,13 @@ async def in_process_publish(count: int) -> int:
     async with InProcessRuntime() as runtime:
         await Sink.register(runtime, lambda: Sink(counter))
         message = Ping(seq=1, blob=PAYLOAD)
+        counter.expect(1)
         await runtime.publish_message(message, TOPIC)
-        await counter.reached(1)
+        await counter.reached()
+        counter.expect(count + 1)
         for _ in range(count):
             await runtime.publish_message(message, TOPIC)
-        await counter.reached(count + 1)
+        await counter.reached()
     return counter.count - 1
 
 
@@ -84,6 +94,10 @@ async def host_and_two_workers() -> (
     AsyncIterator[tuple[GrpcWorkerRuntime, GrpcWorkerRuntime]]
 ):
     """A host on 127.0.0.1 and two workers on it: a receiver and a sender."""
+    # Imported here: the in-process workloads run without grpc in memory
+    # (a larger heap makes every full garbage collection dearer).
+    from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
+
     async with GrpcHost("127.0.0.1:0") as host:
         workers = [
             GrpcWorkerRuntime(host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE)
@@ -98,11 +112,13 @@ async def grpc_events(count: int) -> int:
     async with host_and_two_workers() as (subscriber, publisher):
         await Sink.register(subscriber, lambda: Sink(counter))
         message = Ping(seq=1, blob=PAYLOAD)
+        counter.expect(1)
         await publisher.publish_message(message, TOPIC)
-        await counter.reached(1)
+        await counter.reached()
+        counter.expect(count + 1)
         for _ in range(count):
             await publisher.publish_message(message, TOPIC)
-        await counter.reached(count + 1)
+        await counter.reached()
     return counter.count - 1
 
 
