@@ -1,6 +1,6 @@
 """The workloads ``instructions.py`` counts, one per process (a script, not a module).
 
-Usage: ``instruction_workloads.py publish|rpc|grpc|grpc-rpc COUNT`` with the benchmark
+Usage: ``instruction_workloads.py WORKLOAD COUNT`` with the benchmark
 gencode and ``bench/children`` on ``PYTHONPATH``, and in front of them the
 agentgen tree to measure. Only public names of ``agentgen.runtime`` are used,
 so that older commits run it too. Prints ``delivered N`` at the end.
@@ -9,8 +9,10 @@ so that older commits run it too. Prints ``delivered N`` at the end.
 * ``rpc``: ``COUNT`` sequential in-process RPCs to one Echo;
 * ``grpc``: a host, a publishing worker and a subscribing worker (one Sink),
   all in this process, ``COUNT`` events through the host;
-* ``grpc-rpc``: the same with a calling worker and an Echo: ``COUNT``
-  sequential RPCs through the host.
+* ``grpc-fanout``: the same with four subscribing workers (Sinks of four
+  agent types): ``COUNT`` events, each delivered four times;
+* ``grpc-rpc``: a host, a calling worker and a worker with an Echo:
+  ``COUNT`` sequential RPCs through the host.
 
 Each first sends one message and waits for it, so that connection, agent
 creation and first-use costs fall in the ``COUNT = 0`` run too (the
@@ -90,40 +92,53 @@ async def in_process_rpc(count: int) -> int:
 
 
 @contextlib.asynccontextmanager
-async def host_and_two_workers() -> (
-    AsyncIterator[tuple[GrpcWorkerRuntime, GrpcWorkerRuntime]]
-):
-    """A host on 127.0.0.1 and two workers on it: a receiver and a sender."""
+async def host_and_workers(
+    count: int,
+) -> AsyncIterator[list[GrpcWorkerRuntime]]:
+    """A host on 127.0.0.1 and ``count`` workers on it."""
     # Imported here: the in-process workloads run without grpc in memory
     # (a larger heap makes every full garbage collection dearer).
     from agentgen.runtime.grpc import GrpcHost, GrpcWorkerRuntime
 
-    async with GrpcHost("127.0.0.1:0") as host:
-        workers = [
-            GrpcWorkerRuntime(host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE)
-            for _ in range(2)
+    async with GrpcHost("127.0.0.1:0") as host, contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(
+                GrpcWorkerRuntime(host.address, rpc_content_type=PROTOBUF_CONTENT_TYPE)
+            )
+            for _ in range(count)
         ]
-        async with workers[0] as receiver, workers[1] as sender:
-            yield receiver, sender
 
 
-async def grpc_events(count: int) -> int:
+async def publish_through_host(count: int, subscribers: int) -> int:
+    """``count`` events from one worker to Sinks on ``subscribers`` others."""
     counter = Counter()
-    async with host_and_two_workers() as (subscriber, publisher):
-        await Sink.register(subscriber, lambda: Sink(counter))
+    async with host_and_workers(subscribers + 1) as workers:
+        *receivers, publisher = workers
+        for number, receiver in enumerate(receivers):
+            await Sink.register(
+                receiver, lambda: Sink(counter), agent_type=f"Sink{number}"
+            )
         message = Ping(seq=1, blob=PAYLOAD)
-        counter.expect(1)
+        counter.expect(subscribers)
         await publisher.publish_message(message, TOPIC)
         await counter.reached()
-        counter.expect(count + 1)
+        counter.expect(subscribers * (count + 1))
         for _ in range(count):
             await publisher.publish_message(message, TOPIC)
         await counter.reached()
-    return counter.count - 1
+    return counter.count // subscribers - 1
+
+
+async def grpc_events(count: int) -> int:
+    return await publish_through_host(count, 1)
+
+
+async def grpc_fanout(count: int) -> int:
+    return await publish_through_host(count, 4)
 
 
 async def grpc_rpc(count: int) -> int:
-    async with host_and_two_workers() as (callee, caller):
+    async with host_and_workers(2) as (callee, caller):
         await Echo.register(callee)
         message = Ping(seq=1, blob=PAYLOAD)
         echo = AgentId("Echo")
@@ -137,6 +152,7 @@ WORKLOADS = {
     "publish": in_process_publish,
     "rpc": in_process_rpc,
     "grpc": grpc_events,
+    "grpc-fanout": grpc_fanout,
     "grpc-rpc": grpc_rpc,
 }
 

@@ -4,8 +4,8 @@ Wall-clock rates on a shared virtual machine can move by a third between two
 runs of the same code; the instructions a message costs hardly move (about
 0.3% here). This counts them with valgrind's cachegrind for three workloads
 (``instruction_workloads.py``): an in-process publish, an in-process RPC, an
-event and a sequential RPC through a gRPC host (host and both workers in one
-process).
+event through a gRPC host to one subscriber and to four, and a sequential
+RPC through it (the host and its workers in one process).
 Each workload runs twice, with ``COUNT`` messages and with none, and the
 difference is divided by ``COUNT``: start-up, imports and connections cancel.
 
@@ -37,6 +37,7 @@ WORKLOADS = {
     "publish": "in-process publish",
     "rpc": "in-process RPC",
     "grpc": "event through a gRPC host",
+    "grpc-fanout": "event through a gRPC host to 4 subscribers",
     "grpc-rpc": "sequential RPC through a gRPC host",
 }
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
