@@ -16,6 +16,8 @@ from google.protobuf.compiler.plugin_pb2 import CodeGeneratorRequest
 from google.protobuf.descriptor_pb2 import FileDescriptorProto
 from google.protobuf.message import DecodeError
 
+from agentgen.varint import decode_varint
+
 # Field numbers of CodeGeneratorRequest and FileDescriptorProto.
 _FILE_TO_GENERATE = 1
 _PARAMETER = 2
@@ -48,17 +50,11 @@ class PluginRequest:
 
 
 def _varint(data: memoryview, position: int) -> tuple[int, int]:
-    """Decode the varint at ``position``; return it and the next position."""
-    result = shift = 0
-    while True:
-        if position >= len(data):
-            raise DecodeError("truncated varint")
-        byte = data[position]
-        position += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, position
-        shift += 7
+    """The varint at ``position`` and the next position; ``DecodeError`` if bad."""
+    try:
+        return decode_varint(data, position, len(data))
+    except ValueError as error:
+        raise DecodeError(str(error)) from None
 
 
 def _fields(data: memoryview) -> Iterator[tuple[int, memoryview | None]]:

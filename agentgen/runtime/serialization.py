@@ -14,8 +14,9 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError, Message
 
+from agentgen.varint import decode_varint, encode_varint
+
 from .errors import SerializationError
-from .wire.varint import decode_varint, encode_varint
 
 __all__ = [
     "JSON_CONTENT_TYPE",

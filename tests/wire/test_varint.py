@@ -1,11 +1,11 @@
-"""Protobuf varints written and read by hand (``wire.varint``)."""
+"""Protobuf varints written and read by hand (``agentgen.varint``)."""
 
 from __future__ import annotations
 
 import pytest
 from google.protobuf import wrappers_pb2
 
-from agentgen.runtime.wire.varint import decode_varint, encode_varint
+from agentgen.varint import decode_varint, encode_varint
 
 VALUES = [0, 1, 127, 128, 300, 16_383, 16_384, 2**31, 2**63 - 1]
 

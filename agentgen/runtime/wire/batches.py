@@ -19,9 +19,10 @@ import logging
 from collections.abc import Iterable
 from typing import Final, Protocol
 
+from agentgen.varint import decode_varint, encode_varint
+
 from ..log_text import FirstTimes, clip
 from .frames import FrameReader, IntakeCounters
-from .varint import decode_varint, encode_varint
 
 __all__ = [
     "MAX_BATCH_BYTES",
@@ -46,7 +47,7 @@ def pack(frames: Iterable[bytes]) -> bytes:
     parts: list[bytes] = []
     for frame in frames:
         # Prefixes of one and two bytes (frames under 16 KiB) inline: a call
-        # and a Python loop less per frame; varint.py for the longer ones.
+        # and a Python loop less per frame; agentgen.varint for the longer ones.
         size = len(frame)
         if size < 0x80:
             parts.append(bytes((size,)))

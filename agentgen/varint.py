@@ -1,4 +1,9 @@
-"""Protobuf's base-128 varints, for the few byte layouts agentgen writes itself."""
+"""Protobuf's base-128 varints, for the byte layouts agentgen reads or writes itself.
+
+Dependency-free and outside ``agentgen.runtime``, so that the protoc plugin
+(which splits a CodeGeneratorRequest at the wire level) uses it without
+importing the runtime.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ def encode_varint(value: int) -> bytes:
     return bytes(out)
 
 
-def decode_varint(data: bytes, position: int, end: int) -> tuple[int, int]:
+def decode_varint(data: bytes | memoryview, position: int, end: int) -> tuple[int, int]:
     """The varint at ``position`` and the position after it.
 
     ``ValueError`` if it runs past ``end`` or is longer than 10 bytes.
