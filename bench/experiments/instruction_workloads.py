@@ -33,6 +33,7 @@ from benchproto.ping_pb2 import Ping  # type: ignore[import-not-found]
 from agentgen.runtime import PROTOBUF_CONTENT_TYPE, AgentId, InProcessRuntime, TopicId
 
 if TYPE_CHECKING:
+    from agentgen.runtime import AgentRuntime
     from agentgen.runtime.grpc import GrpcWorkerRuntime
 
 TOPIC = TopicId("bench")
@@ -80,15 +81,20 @@ async def in_process_publish(count: int) -> int:
     return counter.count - 1
 
 
+async def call_echo(caller: AgentRuntime, count: int) -> int:
+    """``count`` sequential RPCs to the Echo (after one more, not counted)."""
+    message = Ping(seq=1, blob=PAYLOAD)
+    echo = AgentId("Echo")
+    for _ in range(count + 1):
+        reply = await caller.send_message(message, echo)
+        assert reply.seq == 1
+    return count
+
+
 async def in_process_rpc(count: int) -> int:
     async with InProcessRuntime() as runtime:
         await Echo.register(runtime)
-        message = Ping(seq=1, blob=PAYLOAD)
-        echo = AgentId("Echo")
-        for _ in range(count + 1):
-            reply = await runtime.send_message(message, echo)
-            assert reply.seq == 1
-    return count
+        return await call_echo(runtime, count)
 
 
 @contextlib.asynccontextmanager
@@ -140,12 +146,7 @@ async def grpc_fanout(count: int) -> int:
 async def grpc_rpc(count: int) -> int:
     async with host_and_workers(2) as (callee, caller):
         await Echo.register(callee)
-        message = Ping(seq=1, blob=PAYLOAD)
-        echo = AgentId("Echo")
-        for _ in range(count + 1):
-            reply = await caller.send_message(message, echo)
-            assert reply.seq == 1
-    return count
+        return await call_echo(caller, count)
 
 
 WORKLOADS = {
