@@ -1,15 +1,17 @@
-"""Fixtures: a real ``nats-server`` and a real three-server cluster.
+"""Fixtures: a real ``nats-server``, a real three-server cluster, a raw client.
 
-Both run JetStream with stores in the test's ``tmp_path`` and are stopped by
-pid at teardown (``servers.py``).
+The servers run JetStream with stores in the test's ``tmp_path`` and are
+stopped by pid at teardown (``servers.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import nats
 import pytest
+from nats.aio.client import Client
 
 from tests.support.nats_servers import (
     NatsCluster,
@@ -38,3 +40,14 @@ def nats_cluster(tmp_path: Path) -> Iterator[NatsCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+async def nats_client(nats_session_server: NatsServer) -> AsyncIterator[Client]:
+    """A plain nats-py client of the session's server (what a peer or an
+    attacker sends, without agentgen in between); closed at teardown."""
+    client = await nats.connect(nats_session_server.url)
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -6,7 +6,6 @@ A real nats-server; a raw nats-py subscriber unpacks what arrives.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import nats
 import pytest
@@ -36,15 +35,6 @@ class Received:
         self.frames.extend(unpack(msg.data))
 
 
-@pytest.fixture
-async def client(nats_session_server: NatsServer) -> AsyncIterator[Client]:
-    connection = await nats.connect(nats_session_server.url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
 async def subscribe(client: Client, subject: str) -> Received:
     received = Received()
     await client.subscribe(subject, cb=received.on_message)
@@ -53,12 +43,12 @@ async def subscribe(client: Client, subject: str) -> Received:
 
 
 async def test_frames_arrive_in_order_in_few_messages(
-    client: Client, nats_namespace: str
+    nats_client: Client, nats_namespace: str
 ) -> None:
     subjects = [f"{nats_namespace}.a", f"{nats_namespace}.b"]
-    received = [await subscribe(client, subject) for subject in subjects]
+    received = [await subscribe(nats_client, subject) for subject in subjects]
     counters, work = NatsCounters(), WorkCount()
-    batcher = EventBatcher(client, counters, work)
+    batcher = EventBatcher(nats_client, counters, work)
     count = 3 * HIGH_WATER  # the publisher runs ahead: it waits for the sender
     for index in range(count):
         await batcher.add(subjects[index % 2], b"%d" % index)
@@ -79,19 +69,19 @@ async def test_frames_arrive_in_order_in_few_messages(
 
 
 async def test_a_batch_stays_within_the_servers_max_payload(
-    client: Client, nats_namespace: str
+    nats_client: Client, nats_namespace: str
 ) -> None:
     subject = f"{nats_namespace}.big"
-    received = await subscribe(client, subject)
-    batcher = EventBatcher(client, NatsCounters(), WorkCount())
-    frame = b"x" * (client.max_payload // 3)
+    received = await subscribe(nats_client, subject)
+    batcher = EventBatcher(nats_client, NatsCounters(), WorkCount())
+    frame = b"x" * (nats_client.max_payload // 3)
     for _ in range(7):
         await batcher.add(subject, frame)
     await batcher.flush()
     await wait_until(lambda: len(received.frames) == 7, "every frame")
     assert received.messages >= 3  # at most two such frames fit one message
     with pytest.raises(MessageTooLargeError, match="max_payload"):
-        await batcher.add(subject, b"x" * client.max_payload)
+        await batcher.add(subject, b"x" * nats_client.max_payload)
 
 
 async def test_frames_not_sent_after_publish_returned_are_counted_and_logged(
@@ -112,11 +102,11 @@ async def test_frames_not_sent_after_publish_returned_are_counted_and_logged(
 
 
 async def test_a_publisher_cancelled_while_waiting_does_not_stop_the_sender(
-    client: Client, nats_namespace: str
+    nats_client: Client, nats_namespace: str
 ) -> None:
     subject = f"{nats_namespace}.c"
-    received = await subscribe(client, subject)
-    batcher = EventBatcher(client, NatsCounters(), WorkCount())
+    received = await subscribe(nats_client, subject)
+    batcher = EventBatcher(nats_client, NatsCounters(), WorkCount())
 
     async def run_ahead() -> None:
         for _ in range(HIGH_WATER + 1):

@@ -12,7 +12,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 
-import nats
 import pytest
 from google.protobuf import wrappers_pb2
 from nats.aio.client import Client
@@ -45,15 +44,6 @@ async def worker(
         yield runtime
 
 
-@pytest.fixture
-async def raw(nats_session_server: NatsServer) -> AsyncIterator[Client]:
-    client = await nats.connect(nats_session_server.url)
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
 async def still_serving(worker: NatsWorkerRuntime) -> None:
     reply = await worker.send_message(
         wrappers_pb2.StringValue(value="ok"), AgentId(Collector.AGENT_TYPE, "k")
@@ -63,7 +53,7 @@ async def still_serving(worker: NatsWorkerRuntime) -> None:
 
 async def test_junk_on_the_events_subject_is_counted_and_skipped(
     worker: NatsWorkerRuntime,
-    raw: Client,
+    nats_client: Client,
     arrivals: Arrivals,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -85,12 +75,12 @@ async def test_junk_on_the_events_subject_is_counted_and_skipped(
     with caplog.at_level(logging.WARNING, logger="agentgen.runtime.nats"):
         for _ in range(3):  # each kind logged once, counted every time
             for payload in malformed_batches:
-                await raw.publish(subject, payload)
+                await nats_client.publish(subject, payload)
             for frame in junk_frames:
-                await raw.publish(subject, pack([frame]))
+                await nats_client.publish(subject, pack([frame]))
         # A good frame among junk in one batch is delivered all the same.
-        await raw.publish(subject, pack([*junk_frames, good]))
-        await raw.flush()
+        await nats_client.publish(subject, pack([*junk_frames, good]))
+        await nats_client.flush()
 
         def skipped() -> int:
             counters = worker.counters
@@ -111,7 +101,7 @@ async def test_junk_on_the_events_subject_is_counted_and_skipped(
 
 
 async def test_bad_requests_get_error_replies_and_the_worker_goes_on(
-    worker: NatsWorkerRuntime, raw: Client
+    worker: NatsWorkerRuntime, nats_client: Client
 ) -> None:
     subject = worker.subjects.requests(worker.worker_id)
     bad_target = request_message("r1", "no-such-type")
@@ -122,20 +112,22 @@ async def test_bad_requests_get_error_replies_and_the_worker_goes_on(
         (bad_target, RpcErrorKind.UNDELIVERABLE),
         (undecodable, RpcErrorKind.UNDECODABLE),
     ):
-        reply = await raw.request(subject, message.SerializeToString(), timeout=5)
+        reply = await nats_client.request(
+            subject, message.SerializeToString(), timeout=5
+        )
         response = pb.Message.FromString(reply.data).response
         assert response.request_id == message.request.request_id
         assert response.metadata[ERROR_KIND_KEY] == kind.value
-    await raw.publish(subject, os.urandom(32))  # no reply subject, no frame
-    await raw.flush()
+    await nats_client.publish(subject, os.urandom(32))  # no reply subject, no frame
+    await nats_client.flush()
     await still_serving(worker)
     assert worker.counters.malformed_frames >= 1
 
 
 async def test_a_malformed_routing_entry_is_skipped(
-    worker: NatsWorkerRuntime, raw: Client
+    worker: NatsWorkerRuntime, nats_client: Client
 ) -> None:
-    kv = await raw.jetstream().key_value(worker.subjects.bucket)
+    kv = await nats_client.jetstream().key_value(worker.subjects.bucket)
     await kv.put("w.intruder", b"{not json")
     await kv.put("w.other", b'{"v": 1, "types": "not a list", "subs": 3}')
     await kv.put("junk-key", b"whatever")
